@@ -1,0 +1,562 @@
+#include "config_loader.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace fs = std::filesystem;
+
+namespace looplab::host {
+
+namespace {
+
+using sdk::ParamType;
+using sdk::ParamValue;
+
+/// Type of a toml node in the vocabulary of sdk::type_name ("int", "float", ...).
+std::string type_of_node(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::integer: return "int";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "bool";
+    case toml::node_type::string: return "string";
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "array";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+/// `s` in single quotes, as names appear in messages.
+std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+/// `s` without leading and trailing whitespace.
+std::string trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+/// True for a non-empty run of decimal digits (an array index in an override path).
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files and extends
+
+/// Reads a whole file; returns "" on success or why it failed.
+std::string read_text(const std::string& path, std::string& text) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return "file not found";
+  if (fs::is_directory(path, ec)) return "is a directory";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::string("cannot open file: ") + std::strerror(errno);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) return "cannot read file";
+  text = buf.str();
+  return "";
+}
+
+/// Identity of a file for cycle detection (the same file reached through different spellings).
+std::string file_identity(const std::string& path) {
+  std::error_code ec;
+  fs::path canonical = fs::weakly_canonical(path, ec);
+  if (ec) canonical = fs::absolute(path, ec).lexically_normal();
+  return canonical.string();
+}
+
+/// Merges `under` (moved from) beneath `over`: over's values win, tables present in both merge
+/// recursively, anything else in `over` replaces under's whole. Nodes are moved, never copied,
+/// so every node keeps its source position; tables present in both keep over's position.
+void merge_under(toml::table&& under, toml::table& over) {
+  for (auto&& [key, node] : under) {
+    toml::node* mine = over.get(key.str());
+    if (!mine) {
+      over.insert_or_assign(key, std::move(node));
+    } else if (mine->is_table() && node.is_table()) {
+      merge_under(std::move(*node.as_table()), *mine->as_table());
+    }
+  }
+}
+
+/// One file being loaded, for cycle detection and the cycle message.
+struct Frame {
+  std::string identity;  ///< file_identity() of the file.
+  std::string shown;     ///< Path as shown in messages.
+};
+
+/// Loads files recursively through `extends`, recording errors instead of stopping at the first.
+class Loader {
+ public:
+  /// Records errors into `diags`.
+  explicit Loader(Diagnostics& diags) : diags_(diags) {}
+
+  /// Loads `file` with everything it extends. `origin` is where a failure to read it is reported
+  /// (the extends entry naming it; for the top-level file, the file itself).
+  std::optional<toml::table> load(const std::string& file, const SourceLocation& origin, bool is_base) {
+    std::string text;
+    std::string problem = read_text(file, text);
+    if (!problem.empty()) {
+      diags_.error(origin, is_base ? "cannot load " + quote(file) + ": " + problem : problem);
+      return std::nullopt;
+    }
+    toml::table doc;
+    try {
+      doc = toml::parse(std::string_view(text), std::string_view(file));
+    } catch (const toml::parse_error& e) {
+      diags_.error(SourceLocation{file, e.source().begin.line, e.source().begin.column},
+                   std::string(e.description()));
+      return std::nullopt;
+    }
+
+    stack_.push_back(Frame{file_identity(file), file});
+    std::optional<toml::table> bases;
+    for (const toml::node* entry : extends_entries(doc, file)) {
+      SourceLocation at = location_of(*entry, SourceLocation{file});
+      std::string base = (fs::path(file).parent_path() / *entry->value<std::string>()).lexically_normal().string();
+      if (in_stack(base, at)) continue;
+      std::optional<toml::table> loaded = load(base, at, true);
+      if (!loaded) continue;
+      if (bases) merge_under(std::move(*bases), *loaded);
+      bases = std::move(*loaded);
+    }
+    stack_.pop_back();
+
+    doc.erase("extends");
+    if (bases) merge_under(std::move(*bases), doc);
+    return doc;
+  }
+
+ private:
+  /// The string nodes of a top-level `extends` (string or array of strings); reports other shapes.
+  std::vector<const toml::node*> extends_entries(const toml::table& doc, const std::string& file) {
+    std::vector<const toml::node*> entries;
+    const toml::node* ext = doc.get("extends");
+    if (!ext) return entries;
+    if (ext->is_string()) {
+      entries.push_back(ext);
+    } else if (const toml::array* list = ext->as_array()) {
+      for (const toml::node& item : *list) {
+        if (item.is_string())
+          entries.push_back(&item);
+        else
+          diags_.error(location_of(item, location_of(*ext, SourceLocation{file})),
+                       "'extends' entries must be strings, got " + type_of_node(item));
+      }
+    } else {
+      diags_.error(location_of(*ext, SourceLocation{file}),
+                   "'extends' must be a string or an array of strings, got " + type_of_node(*ext));
+    }
+    return entries;
+  }
+
+  /// Reports and returns true when `file` is already being loaded (an extends cycle).
+  bool in_stack(const std::string& file, const SourceLocation& at) {
+    std::string id = file_identity(file);
+    auto it = std::find_if(stack_.begin(), stack_.end(), [&](const Frame& f) { return f.identity == id; });
+    if (it == stack_.end()) return false;
+    std::string chain;
+    for (; it != stack_.end(); ++it) chain += it->shown + " -> ";
+    diags_.error(at, "extends cycle: " + chain + file);
+    return true;
+  }
+
+  Diagnostics& diags_;
+  std::vector<Frame> stack_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// --set overrides
+
+/// Source path given to nodes created by overrides, and the file shown in override errors.
+const char* const kOverrideSource = "--set";
+
+/// A syntactically valid override: `doc` is the override parsed as a one-line TOML document
+/// (a chain of `depth` nested single-key tables ending in the value).
+struct ParsedOverride {
+  std::string text;  ///< The override as given, for messages.
+  toml::table doc;   ///< Parsed form; its nodes are moved into the configuration.
+  size_t depth = 0;  ///< Number of key segments.
+};
+
+/// TOML basic string for `s` (escapes quotes, backslashes and control characters).
+std::string toml_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+/// Number of dotted segments in a TOML key, ignoring dots inside quotes.
+size_t key_depth(std::string_view key) {
+  size_t depth = 1;
+  char in_quote = 0;
+  for (char c : key) {
+    if (in_quote) {
+      if (c == in_quote) in_quote = 0;
+    } else if (c == '"' || c == '\'') {
+      in_quote = c;
+    } else if (c == '.') {
+      ++depth;
+    }
+  }
+  return depth;
+}
+
+/// Parses `doc` as a TOML document holding exactly one top-level key, or nullopt.
+std::optional<toml::table> parse_one_line(const std::string& doc) {
+  try {
+    toml::table t = toml::parse(std::string_view(doc), std::string_view(kOverrideSource));
+    if (t.size() == 1) return t;  // anything else was not a single key=value
+  } catch (const toml::parse_error&) {
+  }
+  return std::nullopt;
+}
+
+/// Checks and parses one "key=value" override; reports and returns nullopt when malformed.
+std::optional<ParsedOverride> parse_override(const std::string& text, Diagnostics& diags) {
+  const SourceLocation at{kOverrideSource};
+  size_t eq = text.find('=');
+  if (eq == std::string::npos) {
+    diags.error(at, "override " + quote(text) + " is not of the form key=value");
+    return std::nullopt;
+  }
+  std::string key = text.substr(0, eq);
+  if (trim(key).empty()) {
+    diags.error(at, "override " + quote(text) + " has an empty key");
+    return std::nullopt;
+  }
+  // Parsing the override text itself (rather than just its value) gives every created node a
+  // column within the override, so later validation errors can point into it.
+  std::optional<toml::table> doc = parse_one_line(text);
+  if (!doc) {
+    // Not a TOML value: take the trimmed raw text as a string, keeping the value's column.
+    std::string raw = text.substr(eq + 1);
+    size_t lead = std::min(raw.find_first_not_of(" \t"), raw.size());
+    doc = parse_one_line(text.substr(0, eq + 1) + raw.substr(0, lead) + toml_string(trim(raw)));
+  }
+  if (!doc) {
+    diags.error(at, "override " + quote(text) + " has an invalid key " + quote(trim(key)));
+    return std::nullopt;
+  }
+  return ParsedOverride{text, std::move(*doc), key_depth(key)};
+}
+
+/// Applies one parsed override to `root`, moving its nodes in.
+void apply_override(toml::table& root, ParsedOverride& o, Diagnostics& diags) {
+  auto fail = [&](const std::string& why) {
+    diags.error(SourceLocation{kOverrideSource}, "override " + quote(o.text) + ": " + why);
+  };
+
+  // Flatten the parsed chain into (key, node) steps; the last node is the value to store.
+  std::vector<std::pair<const toml::key*, toml::node*>> steps;
+  toml::table* level = &o.doc;
+  for (size_t i = 0; i < o.depth; ++i) {
+    if (!level || level->size() != 1) {
+      fail("expected a single key=value");
+      return;
+    }
+    auto entry = level->begin();
+    steps.emplace_back(&entry->first, &entry->second);
+    level = entry->second.as_table();
+  }
+
+  auto shown = [](const std::string& path) { return path.empty() ? std::string("the top level") : quote(path); };
+  toml::node* target = &root;
+  std::string path;  // dotted path of `target`, for messages
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const toml::key& key = *steps[i].first;
+    toml::node& value = *steps[i].second;
+    const std::string segment(key.str());
+    const bool last = i + 1 == steps.size();
+
+    if (toml::table* table = target->as_table()) {
+      toml::node* child = table->get(segment);
+      if (!child) {
+        // The rest is created from the override; numeric segments there would make tables, not
+        // index arrays, which is never what was meant.
+        std::string prefix = path;
+        for (size_t j = i; j < steps.size(); ++j) {
+          const std::string seg(steps[j].first->str());
+          if (all_digits(seg)) {
+            fail(j == i ? shown(prefix) + " is a table, not an array, so " + quote(seg) + " cannot index it"
+                        : quote(prefix) + " does not exist, so " + quote(seg) + " cannot index it");
+            return;
+          }
+          prefix += (prefix.empty() ? "" : ".") + seg;
+        }
+      }
+      if (last || !child) {
+        // Replace key and value together so that both point into the override.
+        table->erase(segment);
+        table->insert_or_assign(key, std::move(value));
+        return;
+      }
+      target = child;
+    } else if (toml::array* array = target->as_array()) {
+      if (!all_digits(segment)) {
+        fail(quote(path) + " is an array, so " + quote(segment) + " must be a numeric index");
+        return;
+      }
+      size_t index = array->size();
+      if (segment.size() < 10) index = std::stoul(segment);
+      if (index >= array->size()) {
+        fail("index " + segment + " is out of range for " + quote(path) + " (" + std::to_string(array->size()) +
+             (array->size() == 1 ? " element)" : " elements)"));
+        return;
+      }
+      if (last) {
+        array->replace(array->cbegin() + static_cast<std::ptrdiff_t>(index), std::move(value));
+        return;
+      }
+      target = array->get(index);
+    } else {
+      fail(quote(path) + " is " + type_of_node(*target) + ", not a table or array");
+      return;
+    }
+    path += (path.empty() ? "" : ".") + segment;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+/// What a list holds, for type errors: "array of float", "array containing string", "array".
+std::string describe_array(const toml::array& array) {
+  if (array.empty()) return "array";
+  toml::node_type first = array.front().type();
+  const toml::node* mismatch = nullptr;
+  if (array.is_homogeneous(first, mismatch)) return "array of " + type_of_node(array.front());
+  return "mixed array";
+}
+
+/// Converts `node` to `type`; on mismatch returns nullopt and sets `bad` to the node to blame and
+/// `got` to its description.
+std::optional<ParamValue> convert(const toml::node& node, ParamType type, const toml::node*& bad, std::string& got) {
+  bad = &node;
+  got = type_of_node(node);
+  switch (type) {
+    case ParamType::Int:
+      if (auto v = node.as_integer()) return ParamValue{v->get()};
+      return std::nullopt;
+    case ParamType::Float:
+      if (auto v = node.as_floating_point()) return ParamValue{v->get()};
+      if (auto v = node.as_integer()) return ParamValue{static_cast<double>(v->get())};
+      return std::nullopt;
+    case ParamType::Bool:
+      if (auto v = node.as_boolean()) return ParamValue{v->get()};
+      return std::nullopt;
+    case ParamType::String:
+      if (auto v = node.as_string()) return ParamValue{v->get()};
+      return std::nullopt;
+    case ParamType::IntList:
+    case ParamType::FloatList:
+    case ParamType::StringList: {
+      const toml::array* array = node.as_array();
+      if (!array) return std::nullopt;
+      std::vector<int64_t> ints;
+      std::vector<double> floats;
+      std::vector<std::string> strings;
+      for (const toml::node& item : *array) {
+        bool ok = true;
+        if (type == ParamType::IntList && item.is_integer())
+          ints.push_back(item.as_integer()->get());
+        else if (type == ParamType::FloatList && item.is_floating_point())
+          floats.push_back(item.as_floating_point()->get());
+        else if (type == ParamType::FloatList && item.is_integer())
+          floats.push_back(static_cast<double>(item.as_integer()->get()));
+        else if (type == ParamType::StringList && item.is_string())
+          strings.push_back(item.as_string()->get());
+        else
+          ok = false;
+        if (!ok) {
+          got = describe_array(*array);
+          // A mixed array is blamed on its first wrong element; a uniform one on the array.
+          if (got == "mixed array") bad = &item;
+          return std::nullopt;
+        }
+      }
+      if (type == ParamType::IntList) return ParamValue{std::move(ints)};
+      if (type == ParamType::FloatList) return ParamValue{std::move(floats)};
+      return ParamValue{std::move(strings)};
+    }
+  }
+  return std::nullopt;
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+size_t edit_distance(const std::string& a, const std::string& b) {
+  const size_t n = a.size(), m = b.size();
+  std::vector<std::vector<size_t>> d(n + 1, std::vector<size_t>(m + 1));
+  for (size_t i = 0; i <= n; ++i) d[i][0] = i;
+  for (size_t j = 0; j <= m; ++j) d[0][j] = j;
+  for (size_t i = 1; i <= n; ++i) {
+    for (size_t j = 1; j <= m; ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[n][m];
+}
+
+/// ASCII lower-case copy of `s`.
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+toml::table load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  Diagnostics diags;
+  std::optional<toml::table> doc = Loader(diags).load(path, SourceLocation{path}, false);
+
+  // Override syntax is checked even when the files failed, so all mistakes show up together.
+  std::vector<ParsedOverride> parsed;
+  for (const auto& text : overrides)
+    if (auto o = parse_override(text, diags)) parsed.push_back(std::move(*o));
+
+  if (doc)
+    for (auto& o : parsed) apply_override(*doc, o, diags);
+
+  if (!diags.empty() || !doc) throw ConfigError(std::move(diags));
+  return std::move(*doc);
+}
+
+sdk::Params validate_table(const toml::table& table, const sdk::ParamSchema& schema, const std::string& what,
+                           const std::set<std::string>& reserved, const SourceLocation& where, Diagnostics& diags) {
+  sdk::Params params = sdk::Params::defaults(schema);
+  auto find_spec = [&](std::string_view name) -> const sdk::ParamSpec* {
+    for (const auto& spec : schema)
+      if (spec.name == name) return &spec;
+    return nullptr;
+  };
+
+  for (auto&& [key, node] : table) {
+    const std::string name(key.str());
+    if (reserved.count(name)) continue;
+    const sdk::ParamSpec* spec = find_spec(name);
+    if (!spec) {
+      std::vector<std::string> valid;
+      for (const auto& s : schema) valid.push_back(s.name);
+      valid.insert(valid.end(), reserved.begin(), reserved.end());
+      std::string hint = did_you_mean(name, valid);
+      std::string tail;
+      if (!hint.empty()) {
+        tail = " (did you mean " + quote(hint) + "?)";
+      } else {
+        tail = " (valid: ";
+        for (size_t i = 0; i < valid.size(); ++i) tail += (i ? ", " : "") + valid[i];
+        tail += valid.empty() ? "none)" : ")";
+      }
+      diags.error(location_of(key, location_of(node, where)), "unknown parameter " + quote(name) + " for " + what + tail);
+      continue;
+    }
+
+    const toml::node* bad = nullptr;
+    std::string got;
+    std::optional<ParamValue> value = convert(node, spec->type, bad, got);
+    if (!value) {
+      diags.error(location_of(*bad, location_of(node, where)), "parameter " + quote(name) + " for " + what + " must be " +
+                                                           sdk::type_name(spec->type) + ", got " + got);
+      continue;
+    }
+    std::string problem = spec->check(*value);
+    if (!problem.empty()) {
+      diags.error(location_of(node, where), "parameter " + quote(name) + " for " + what + ": " + problem);
+      continue;
+    }
+    params.set(name, std::move(*value));
+  }
+
+  for (const auto& spec : schema)
+    if (!spec.fallback && !table.contains(spec.name))
+      diags.error(where, "missing required parameter " + quote(spec.name) + " for " + what);
+  return params;
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  const std::string w = lower(word);
+  const size_t limit = std::max<size_t>(1, word.size() / 3);
+  std::string best;
+  size_t best_distance = limit + 1;
+  for (const auto& c : candidates) {
+    size_t d = edit_distance(w, lower(c));
+    if (d < best_distance) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+void set_value(toml::table& table, const std::string& key, const sdk::ParamValue& value) {
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::vector<int64_t>> || std::is_same_v<T, std::vector<double>> ||
+                      std::is_same_v<T, std::vector<std::string>>) {
+          toml::array array;
+          for (const auto& item : v) array.push_back(item);
+          table.insert_or_assign(key, std::move(array));
+        } else {
+          table.insert_or_assign(key, v);
+        }
+      },
+      value);
+}
+
+void write_toml(const std::string& path, const toml::table& table) {
+  std::ostringstream text;
+  text << table << "\n";
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + quote(path) + ": " + std::strerror(errno));
+    out << text.str();
+    out.close();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error("cannot write " + quote(path) + ": write failed");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string why = std::strerror(errno);
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot write " + quote(path) + ": " + why);
+  }
+}
+
+}  // namespace looplab::host

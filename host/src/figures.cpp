@@ -1,0 +1,344 @@
+#include "figures.h"
+
+#include "csv.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+
+namespace looplab::host {
+namespace fs = std::filesystem;
+namespace {
+
+// matplotlib's tab10: distinguishable, and familiar from the papers' plots.
+constexpr const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+// Markers help with few points and clutter with many (training curves).
+constexpr size_t kMaxPointsWithMarkers = 40;
+
+struct Point {
+  double x, y, lo, hi;
+};
+
+std::optional<double> parse_number(const std::string& cell) {
+  double value = 0.0;
+  const char* begin = cell.data();
+  const char* end = begin + cell.size();
+  auto res = std::from_chars(begin, end, value);  // locale-independent, reads what Table::num writes
+  if (res.ec != std::errc() || res.ptr != end) return std::nullopt;
+  return value;
+}
+
+// Single-quoted gnuplot strings take everything literally except '' for a quote; line breaks
+// would end the command, so they become spaces.
+std::string gp_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      out += "''";
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
+  return out;
+}
+
+std::string one_line(const std::string& text) {
+  std::string out = text;
+  std::replace(out.begin(), out.end(), '\n', ' ');
+  std::replace(out.begin(), out.end(), '\r', ' ');
+  return out;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void check_name(const std::string& name) {
+  const bool bad = name.empty() || name == "." || name == ".." ||
+                   std::any_of(name.begin(), name.end(), [](unsigned char c) {
+                     return c == '/' || c == '\\' || c < 0x20;
+                   });
+  if (bad) {
+    throw std::runtime_error("figure name '" + name + "' is not a plain file stem");
+  }
+}
+
+class SeriesReader {
+ public:
+  SeriesReader(const sdk::FigureSpec& figure, const std::map<std::string, std::string>& tables)
+      : figure_(figure), tables_(tables) {}
+
+  std::vector<Point> points(const sdk::Series& s) {
+    const sdk::Table& table = load(s);
+    const bool banded = !s.band_lo.empty() || !s.band_hi.empty();
+    if (banded && (s.band_lo.empty() || s.band_hi.empty())) {
+      throw error(s, "sets only one of band_lo/band_hi; a band needs both");
+    }
+    const size_t xi = column(s, table, s.x, "x");
+    const size_t yi = column(s, table, s.y, "y");
+    const std::optional<size_t> wi =
+        s.where_column.empty() ? std::nullopt
+                               : std::optional<size_t>(column(s, table, s.where_column, "where"));
+    const std::optional<size_t> lo_i =
+        banded ? std::optional<size_t>(column(s, table, s.band_lo, "band_lo")) : std::nullopt;
+    const std::optional<size_t> hi_i =
+        banded ? std::optional<size_t>(column(s, table, s.band_hi, "band_hi")) : std::nullopt;
+
+    auto plottable = [](std::optional<double> v, bool log_axis) {
+      return v && std::isfinite(*v) && (!log_axis || *v > 0.0);
+    };
+    std::vector<Point> out;
+    for (const auto& row : table.rows) {
+      if (wi && row[*wi] != s.where_value) continue;
+      const auto x = parse_number(row[xi]);
+      const auto y = parse_number(row[yi]);
+      if (!plottable(x, figure_.log_x) || !plottable(y, figure_.log_y)) continue;
+      Point p{*x, *y, *y, *y};
+      if (banded) {
+        const auto lo = parse_number(row[*lo_i]);
+        const auto hi = parse_number(row[*hi_i]);
+        if (plottable(lo, figure_.log_y)) p.lo = *lo;
+        if (plottable(hi, figure_.log_y)) p.hi = *hi;
+      }
+      out.push_back(p);
+    }
+    return out;
+  }
+
+ private:
+  std::runtime_error error(const sdk::Series& s, const std::string& what) const {
+    return std::runtime_error("figure '" + figure_.name + "': series '" + s.label + "' " + what);
+  }
+
+  const sdk::Table& load(const sdk::Series& s) {
+    auto cached = cache_.find(s.table);
+    if (cached != cache_.end()) return cached->second;
+    auto path = tables_.find(s.table);
+    if (path == tables_.end()) {
+      std::vector<std::string> known;
+      for (const auto& [name, _] : tables_) known.push_back("'" + name + "'");
+      throw error(s, "names unknown table '" + s.table + "' (known tables: " +
+                         (known.empty() ? "none" : join(known)) + ")");
+    }
+    return cache_.emplace(s.table, read_csv(path->second)).first->second;
+  }
+
+  size_t column(const sdk::Series& s, const sdk::Table& table, const std::string& name,
+                const char* role) const {
+    auto it = std::find(table.columns.begin(), table.columns.end(), name);
+    if (it == table.columns.end()) {
+      throw error(s, std::string("names unknown ") + role + " column '" + name + "' in table '" +
+                         s.table + "' (columns: " + join(table.columns) + ")");
+    }
+    return static_cast<size_t>(it - table.columns.begin());
+  }
+
+  const sdk::FigureSpec& figure_;
+  const std::map<std::string, std::string>& tables_;
+  std::map<std::string, sdk::Table> cache_;
+};
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error("cannot open '" + path.string() + "' for writing");
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error("error while writing '" + path.string() + "'");
+}
+
+bool gnuplot_available() {
+  return std::system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+
+}  // namespace
+
+std::string render_figure(const sdk::FigureSpec& figure,
+                          const std::map<std::string, std::string>& tables,
+                          const std::string& out_dir) {
+  check_name(figure.name);
+  SeriesReader reader(figure, tables);
+  std::vector<std::vector<Point>> data;
+  data.reserve(figure.series.size());
+  for (const auto& s : figure.series) data.push_back(reader.points(s));
+
+  const std::string dat_name = figure.name + ".dat";
+  const std::string gp_name = figure.name + ".gp";
+  const std::string png_name = figure.name + ".png";
+  const fs::path dir(out_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("cannot create figure directory '" + out_dir + "': " + ec.message());
+
+  // Data: one index block per non-empty series, blocks separated by two blank lines.
+  std::ostringstream dat;
+  dat << "# data of figure '" << one_line(figure.name) << "': one block per series (gnuplot index)\n";
+  std::vector<std::string> plots;
+  std::vector<std::string> skipped;
+  int64_t block = 0;
+  for (size_t k = 0; k < figure.series.size(); ++k) {
+    const auto& s = figure.series[k];
+    const auto& pts = data[k];
+    if (pts.empty()) {
+      skipped.push_back(s.label);
+      continue;
+    }
+    const bool banded = !s.band_lo.empty();
+    if (block > 0) dat << "\n\n";
+    dat << "# index " << block << ": " << one_line(s.label) << "\n# " << one_line(s.x) << ' '
+        << one_line(s.y) << (banded ? " " + one_line(s.band_lo) + ' ' + one_line(s.band_hi) : "")
+        << '\n';
+    for (const auto& p : pts) {
+      dat << sdk::Table::num(p.x) << ' ' << sdk::Table::num(p.y);
+      if (banded) dat << ' ' << sdk::Table::num(p.lo) << ' ' << sdk::Table::num(p.hi);
+      dat << '\n';
+    }
+    const std::string color = gp_quote(kColors[k % std::size(kColors)]);
+    const std::string source = gp_quote(dat_name) + " index " + std::to_string(block);
+    if (banded) {
+      plots.push_back(source + " using 1:3:4 with filledcurves fillcolor rgb " + color +
+                      " fillstyle transparent solid 0.2 noborder notitle");
+    }
+    const char* style = pts.size() <= kMaxPointsWithMarkers ? "linespoints pointtype 7 pointsize 0.6"
+                                                             : "lines";
+    plots.push_back(source + " using 1:2 with " + style + " linewidth 2 linecolor rgb " + color +
+                    " title " + gp_quote(s.label));
+    ++block;
+  }
+  write_file(dir / dat_name, dat.str());
+
+  std::ostringstream gp;
+  gp << "# figure '" << one_line(figure.name) << "'; re-render in this directory with: gnuplot "
+     << one_line(gp_name) << "\n";
+  // The choice is made when the script runs, so it also works where pngcairo is missing.
+  gp << "if (strstrt(GPVAL_TERMINALS, ' pngcairo ') > 0) {\n"
+        "  set terminal pngcairo size 900,600 noenhanced font 'sans,11'\n"
+        "} else {\n"
+        "  set terminal png size 900,600 truecolor noenhanced\n"
+        "}\n";
+  gp << "set output " << gp_quote(png_name) << '\n';
+  gp << "set title " << gp_quote(figure.title) << '\n';
+  gp << "set xlabel " << gp_quote(figure.xlabel) << '\n';
+  gp << "set ylabel " << gp_quote(figure.ylabel) << '\n';
+  if (figure.log_x) gp << "set logscale x 10\n";
+  if (figure.log_y) gp << "set logscale y 10\n";
+  gp << "set grid xtics ytics mxtics mytics linecolor rgb '#d0d0d0', linecolor rgb '#eeeeee'\n";
+  gp << "set key outside right top noautotitle\n";
+  for (const auto& label : skipped) gp << "# series " << gp_quote(label) << " has no plottable points\n";
+  if (plots.empty()) {
+    gp << "set xrange [" << (figure.log_x ? "1:10" : "0:1") << "]\n";
+    gp << "set yrange [" << (figure.log_y ? "1:10" : "0:1") << "]\n";
+    gp << "set label 1 'no plottable data' at graph 0.5, graph 0.5 center\n";
+    gp << "plot NaN notitle\n";
+  } else {
+    gp << "plot ";
+    for (size_t i = 0; i < plots.size(); ++i) gp << (i ? ", \\\n     " : "") << plots[i];
+    gp << '\n';
+  }
+  gp << "unset output\n";
+  write_file(dir / gp_name, gp.str());
+
+  if (!gnuplot_available()) {
+    throw std::runtime_error("cannot render figure '" + figure.name +
+                             "': gnuplot is not installed or not on PATH (install gnuplot-nox); "
+                             "its data and script are in '" + out_dir + "'");
+  }
+  const fs::path png = dir / png_name;
+  const fs::path err = dir / (figure.name + ".gnuplot-stderr.txt");
+  fs::remove(png, ec);  // a failed render must not leave an old picture looking current
+  const std::string command = "cd " + shell_quote(dir.string()) + " && gnuplot " +
+                              shell_quote(gp_name) + " >/dev/null 2>" +
+                              shell_quote(err.filename().string());
+  const int status = std::system(command.c_str());
+  const std::string stderr_text = read_text(err);
+  fs::remove(err, ec);
+  const bool ok = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (!ok) {
+    throw std::runtime_error("gnuplot failed to render figure '" + figure.name + "' (script '" +
+                             (dir / gp_name).string() + "'): " +
+                             (stderr_text.empty() ? "no error output" : stderr_text));
+  }
+  if (!fs::exists(png) || fs::file_size(png) == 0) {
+    throw std::runtime_error("gnuplot wrote no image for figure '" + figure.name + "' (script '" +
+                             (dir / gp_name).string() + "')" +
+                             (stderr_text.empty() ? "" : ": " + stderr_text));
+  }
+  return png.string();
+}
+
+std::vector<double> moving_average(const std::vector<double>& values, int64_t window) {
+  if (window < 1) {
+    throw std::invalid_argument("moving_average: window must be >= 1, got " + std::to_string(window));
+  }
+  const size_t w = static_cast<size_t>(window);
+  const size_t n = values.size();
+  std::vector<double> out(n);
+  // A running sum over the finite values, with the count of non-finite ones in the window: a
+  // NaN or inf would otherwise poison every later window. The sum is recomputed exactly once
+  // per window length so rounding drift stays bounded.
+  double sum = 0.0;
+  size_t non_finite = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t first = i + 1 >= w ? i + 1 - w : 0;
+    const size_t count = i - first + 1;
+    if (std::isfinite(values[i])) {
+      sum += values[i];
+    } else {
+      ++non_finite;
+    }
+    if (i >= w) {
+      const double leaving = values[i - w];
+      if (std::isfinite(leaving)) {
+        sum -= leaving;
+      } else {
+        --non_finite;
+      }
+    }
+    if (i % w == w - 1) {
+      sum = 0.0;
+      for (size_t j = first; j <= i; ++j) {
+        if (std::isfinite(values[j])) sum += values[j];
+      }
+    }
+    if (non_finite > 0) {
+      double direct = 0.0;  // IEEE arithmetic gives the mean its inf or NaN
+      for (size_t j = first; j <= i; ++j) direct += values[j];
+      out[i] = direct / static_cast<double>(count);
+    } else {
+      out[i] = sum / static_cast<double>(count);
+    }
+  }
+  return out;
+}
+
+}  // namespace looplab::host

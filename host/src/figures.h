@@ -1,0 +1,35 @@
+#pragma once
+/// @file figures.h
+/// Renders sdk::FigureSpec figures over CSV tables to PNG with gnuplot.
+
+#include <looplab/sdk/analysis.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace looplab::host {
+
+/// Renders `figure` to `<out_dir>/<figure.name>.png` with gnuplot (pngcairo if available, else
+/// png; 900x600). `tables` maps a table name used in figure.series[k].table to a CSV path. For
+/// each series it selects rows (where_column == where_value if set) and numeric x/y, skipping
+/// rows whose x or y is not a finite number or, on a log axis, is <= 0. The plotted data goes to
+/// `<out_dir>/<figure.name>.dat` (gnuplot index blocks, one per series that has points, each
+/// headed by a comment naming the series) and the script to `<out_dir>/<figure.name>.gp`, so the
+/// picture can be re-made by hand with `gnuplot <name>.gp` in `out_dir`. A series with
+/// band_lo/band_hi draws a translucent filled band under its line; a band edge that is not
+/// plottable collapses onto the line at that point. Series without points are left out of the
+/// plot; a figure with none at all renders an empty frame saying so. Creates `out_dir` if needed
+/// and returns the PNG path. Throws std::runtime_error naming the figure and the unknown table
+/// or column, with gnuplot's stderr if gnuplot fails, and with a clear message if gnuplot is not
+/// installed (the .dat and .gp are written before that check).
+std::string render_figure(const sdk::FigureSpec& figure,
+                          const std::map<std::string, std::string>& tables,
+                          const std::string& out_dir);
+
+/// Trailing moving average: out[i] = mean(v[max(0,i-window+1) .. i]). A non-finite value
+/// affects only the windows that contain it. Throws std::invalid_argument when window < 1.
+std::vector<double> moving_average(const std::vector<double>& values, int64_t window);
+
+}  // namespace looplab::host

@@ -1,0 +1,82 @@
+#pragma once
+// A pipeline file, validated against the host's sections and every plugin's schema.
+
+#include "diagnostics.h"
+#include "plugin_registry.h"
+
+#include <looplab/sdk/params.h>
+
+#include <toml++/toml.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace looplab::host {
+
+/// Value at step i: min(start + floor(i / interval) * inc, end) (STUDY.md section 4).
+struct Staircase {
+  int64_t start = 1, end = 1, inc = 0, interval = 1;
+  /// A constant schedule.
+  static Staircase fixed(int64_t value) { return {value, value, 0, 1}; }
+  /// The value at 0-based step `step`.
+  int64_t at(int64_t step) const;
+};
+
+/// A [task] or [[model.blocks]] entry: plugin, validated parameters, where it was written.
+struct ComponentConfig {
+  std::string type;                          ///< Component name.
+  sdk::Params params;                        ///< Plugin parameters, defaults filled in.
+  SourceLocation where;                      ///< Location of the table, for factory errors.
+  const sdk::Component* component = nullptr; ///< Resolved component (its library is never unloaded).
+  std::string file;                          ///< Library the component came from.
+  int64_t repeat = 1;                        ///< Blocks only: consecutive copies.
+};
+
+/// Everything a run needs, typed and checked.
+struct PipelineConfig {
+  std::string file;  ///< The pipeline file as given.
+  // [run]
+  std::string name;
+  int64_t seed = 0;
+  std::string device = "auto";
+  int64_t threads = 0;  ///< 0: all cores.
+  std::vector<std::string> plugin_paths;
+  // [task]
+  ComponentConfig task;
+  int64_t n_dims = 0, n_points = 0;
+  // [model]
+  int64_t n_embd = 0;
+  bool looped = false;
+  int64_t window = 0;          ///< T; 0 = every iteration in the loss.
+  std::string positions;       ///< auto | on | off
+  std::vector<ComponentConfig> blocks;
+  // [training]
+  int64_t steps = 0, batch_size = 0, log_every = 0, checkpoint_every = 0;
+  double lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
+  Staircase dims, points, loops;
+  // [evaluation]
+  int64_t eval_prompts = 0, eval_seed = 0, eval_batch = 0, bootstrap = 0;
+  std::vector<int64_t> eval_iterations;  ///< Extra iteration counts beyond the trained b.
+  // [outputs]
+  bool figures = true, report = true;
+  int64_t moving_average = 0, keep_checkpoints = 0;
+
+  /// The fully resolved document (every default written out).
+  toml::table resolved;
+
+  /// Iterations b at the last training step.
+  int64_t trained_loops() const { return loops.at(steps - 1); }
+  /// Blocks per iteration, repeats expanded (L).
+  int64_t depth() const;
+};
+
+/// [run].plugin_paths as written (read before validation, since validation needs the plugins).
+std::vector<std::string> raw_plugin_paths(const toml::table& doc);
+
+/// Validates a loaded document (see config_loader.h) against the host's sections and the
+/// registry's plugins; constructs the task and model once on the CPU so factory errors are
+/// reported at their table. Throws ConfigError with every problem found.
+PipelineConfig build_pipeline(const toml::table& doc, const std::string& file, const PluginRegistry& registry);
+
+}  // namespace looplab::host

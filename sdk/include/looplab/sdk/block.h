@@ -1,0 +1,45 @@
+#pragma once
+/// @file block.h
+/// The Block interface: one causal sequence layer that the host stacks and loops.
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <cstdint>
+
+namespace looplab::sdk {
+
+/// What the host tells a block factory about the model the block goes into.
+struct BlockContext {
+  int64_t n_embd = 0;      ///< Width D of the residual stream.
+  int64_t depth = 1;       ///< Blocks per loop iteration (L); GPT scales output-projection init by it.
+  int64_t index = 0;       ///< Position of this block within the iteration, 0-based.
+  int64_t max_tokens = 0;  ///< Longest sequence the model will see (2 * max points).
+};
+
+/// A causal map [B, S, D] -> [B, S, D]. Output at position s may depend on inputs at
+/// positions <= s only. Blocks hold their parameters as registered submodules; a block
+/// that wraps others must register each inner module once (see DESIGN.md).
+class Block : public torch::nn::Module {
+ public:
+  ~Block() override;
+
+  /// Applies the block to hidden states h of shape [B, S, D].
+  virtual torch::Tensor forward(const torch::Tensor& h) = 0;
+
+  /// Input injection: what the first block of an iteration receives, given the previous
+  /// iteration's state y (zeros at iteration 1), the embedded prompt e and the positional
+  /// table p ([1, S, D], undefined when positions are off). Default: y + e + p.
+  virtual torch::Tensor inject(const torch::Tensor& y, const torch::Tensor& e,
+                               const torch::Tensor& p);
+
+  /// Whether the model should add a learned positional table (attention needs one;
+  /// recurrent blocks usually do not).
+  virtual bool wants_positions() const { return true; }
+
+  /// Scalars worth logging per training step (e.g. a learned step size), name -> value.
+  /// Values are 0-dim tensors so the trainer can log them without a sync per step.
+  virtual std::vector<std::pair<std::string, torch::Tensor>> traced_scalars() { return {}; }
+};
+
+}  // namespace looplab::sdk

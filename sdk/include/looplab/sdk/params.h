@@ -1,0 +1,104 @@
+#pragma once
+/// @file params.h
+/// Declared plugin parameters. The host validates every TOML table against a component's
+/// schema before calling its factory, so a factory only ever sees known, typed, in-range values.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace looplab::sdk {
+
+/// The value types a parameter can take (TOML integer, float, bool, string, and arrays).
+enum class ParamType { Int, Float, Bool, String, IntList, FloatList, StringList };
+
+/// One parameter value.
+using ParamValue = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>,
+                                std::vector<double>, std::vector<std::string>>;
+
+/// Human-readable name of a type ("int", "float", ...), as used in error messages.
+const char* type_name(ParamType type);
+
+/// Type tag of a value.
+ParamType type_of(const ParamValue& value);
+
+/// Renders a value as TOML (e.g. `4`, `1e-3`, `"gpt"`, `[5, 10]`).
+std::string to_toml(const ParamValue& value);
+
+/// Declaration of one parameter: name, type, default, bounds or choices, one-line doc.
+struct ParamSpec {
+  std::string name;                  ///< Key in the TOML table.
+  ParamType type = ParamType::Int;   ///< Expected type (an integer is accepted for a float).
+  std::optional<ParamValue> fallback; ///< Default; empty means the key is required.
+  std::string doc;                   ///< One line shown by `looplab plugins describe`.
+  std::optional<double> min;         ///< Inclusive lower bound (numbers, and list elements).
+  std::optional<double> max;         ///< Inclusive upper bound.
+  std::vector<std::string> choices;  ///< Allowed strings; empty means any.
+
+  /// Sets an inclusive lower bound.
+  ParamSpec& at_least(double v) { min = v; return *this; }
+  /// Sets an inclusive upper bound.
+  ParamSpec& at_most(double v) { max = v; return *this; }
+  /// Restricts a string to one of `values`.
+  ParamSpec& one_of(std::vector<std::string> values) { choices = std::move(values); return *this; }
+  /// Range or choices as text ("[1, 64]", "one of a|b"), empty when unconstrained.
+  std::string constraint() const;
+  /// Checks a value of the right type against bounds and choices; returns the problem or "".
+  std::string check(const ParamValue& value) const;
+};
+
+/// An integer parameter with a default.
+ParamSpec int_param(std::string name, int64_t fallback, std::string doc);
+/// A floating-point parameter with a default.
+ParamSpec float_param(std::string name, double fallback, std::string doc);
+/// A boolean parameter with a default.
+ParamSpec bool_param(std::string name, bool fallback, std::string doc);
+/// A string parameter with a default.
+ParamSpec string_param(std::string name, std::string fallback, std::string doc);
+/// A list-of-integers parameter with a default.
+ParamSpec int_list_param(std::string name, std::vector<int64_t> fallback, std::string doc);
+/// A list-of-strings parameter with a default.
+ParamSpec string_list_param(std::string name, std::vector<std::string> fallback, std::string doc);
+/// A parameter without default: the TOML table must set it.
+ParamSpec required_param(std::string name, ParamType type, std::string doc);
+
+/// An ordered parameter schema.
+using ParamSchema = std::vector<ParamSpec>;
+
+/// Validated parameter values handed to a factory; every declared key is present.
+class Params {
+ public:
+  Params() = default;
+  /// Wraps already validated values.
+  explicit Params(std::map<std::string, ParamValue> values) : values_(std::move(values)) {}
+  /// A schema's defaults (required keys stay absent).
+  static Params defaults(const ParamSchema& schema);
+
+  /// True when `name` holds a value.
+  bool has(const std::string& name) const { return values_.count(name) != 0; }
+  /// Integer value; throws std::invalid_argument when absent or of another type.
+  int64_t get_int(const std::string& name) const;
+  /// Float value (an integer is widened); throws when absent or of another type.
+  double get_float(const std::string& name) const;
+  /// Bool value; throws when absent or of another type.
+  bool get_bool(const std::string& name) const;
+  /// String value; throws when absent or of another type.
+  const std::string& get_string(const std::string& name) const;
+  /// Integer list value; throws when absent or of another type.
+  const std::vector<int64_t>& get_int_list(const std::string& name) const;
+  /// String list value; throws when absent or of another type.
+  const std::vector<std::string>& get_string_list(const std::string& name) const;
+  /// Sets or replaces one value (used by the host and by tests).
+  void set(const std::string& name, ParamValue value) { values_[name] = std::move(value); }
+  /// All values, sorted by key.
+  const std::map<std::string, ParamValue>& values() const { return values_; }
+
+ private:
+  const ParamValue& at(const std::string& name) const;
+  std::map<std::string, ParamValue> values_;
+};
+
+}  // namespace looplab::sdk

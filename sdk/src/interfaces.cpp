@@ -1,0 +1,29 @@
+// Key functions: each interface's vtable and typeinfo live in liblooplab_sdk.so, so the host
+// and every plugin agree on one copy (dynamic_cast across libraries relies on that).
+#include <looplab/sdk/analysis.h>
+#include <looplab/sdk/block.h>
+#include <looplab/sdk/task.h>
+
+#include <charconv>
+
+namespace looplab::sdk {
+
+Block::~Block() = default;
+
+torch::Tensor Block::inject(const torch::Tensor& y, const torch::Tensor& e, const torch::Tensor& p) {
+  return p.defined() ? y + e + p : y + e;
+}
+
+Task::~Task() = default;
+OutputSink::~OutputSink() = default;
+ModelHandle::~ModelHandle() = default;
+AnalysisContext::~AnalysisContext() = default;
+Analysis::~Analysis() = default;
+
+std::string Table::num(double value) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, value);
+  return std::string(buf, res.ptr);
+}
+
+}  // namespace looplab::sdk

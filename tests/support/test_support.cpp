@@ -1,0 +1,75 @@
+#include "test_support.h"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace looplab::test {
+
+namespace {
+struct Cleanup {
+  std::vector<fs::path> dirs;
+  std::mutex mutex;
+  ~Cleanup() {
+    if (std::getenv("LOOPLAB_KEEP_TEST_DIRS")) return;
+    std::error_code ec;
+    for (auto& d : dirs) fs::remove_all(d, ec);
+  }
+};
+Cleanup& cleanup() {
+  static Cleanup c;
+  return c;
+}
+}  // namespace
+
+std::string temp_dir(const std::string& stem) {
+  std::string pattern = (fs::temp_directory_path() / ("looplab-" + stem + "-XXXXXX")).string();
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  if (!mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed for " + pattern);
+  fs::path dir(buf.data());
+  std::lock_guard<std::mutex> lock(cleanup().mutex);
+  cleanup().dirs.push_back(dir);
+  return dir.string();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int run_command(const std::string& command, std::string* output) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) throw std::runtime_error("popen failed: " + command);
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) text.append(buf, n);
+  int status = pclose(pipe);
+  if (output) *output = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string looplab_exe() { return std::string(LOOPLAB_BUILD_DIR) + "/bin/looplab"; }
+
+}  // namespace looplab::test

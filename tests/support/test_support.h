@@ -1,0 +1,18 @@
+#pragma once
+// Shared helpers for the test executables.
+#include <string>
+
+namespace looplab::test {
+
+/// A fresh empty directory under the system temp dir, removed at process exit.
+std::string temp_dir(const std::string& stem);
+/// Writes `text` to `path` (creating parent directories).
+void write_file(const std::string& path, const std::string& text);
+/// Reads a whole file.
+std::string read_file(const std::string& path);
+/// Runs a shell command, capturing stdout+stderr; returns the exit status.
+int run_command(const std::string& command, std::string* output);
+/// Path of the built host executable.
+std::string looplab_exe();
+
+}  // namespace looplab::test
