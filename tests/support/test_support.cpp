@@ -16,13 +16,23 @@ namespace fs = std::filesystem;
 namespace looplab::test {
 
 namespace {
+// std::filesystem::remove_all crashes in processes linked with LibTorch (it exports its own,
+// newer std::filesystem symbols); delete recursively with the calls that do work.
+void remove_tree(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_directory(ec) && !entry.is_symlink(ec)) remove_tree(entry.path());
+    else fs::remove(entry.path(), ec);
+  }
+  fs::remove(dir, ec);
+}
+
 struct Cleanup {
   std::vector<fs::path> dirs;
   std::mutex mutex;
   ~Cleanup() {
     if (std::getenv("LOOPLAB_KEEP_TEST_DIRS")) return;
-    std::error_code ec;
-    for (auto& d : dirs) fs::remove_all(d, ec);
+    for (auto& d : dirs) remove_tree(d);
   }
 };
 Cleanup& cleanup() {

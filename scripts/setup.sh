@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what looplab needs on Debian 12 (only what is missing), creates the project-local
+# virtual environment with the pinned torch wheel (LibTorch), and builds into build/.
+# Idempotent: a second run only rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake git python3 python3-venv
+          libboost1.74-dev libboost-program-options-dev libtomlplusplus-dev libspdlog-dev
+          libgtest-dev gnuplot-nox)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+# LibTorch from the torch wheel pinned in requirements.txt, in .venv.
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+pinned=$(sed -n 's/^torch==//p' requirements.txt)
+have=$(.venv/bin/python -c "import torch; print(torch.__version__.split('+')[0])" 2>/dev/null || true)
+if [ "$have" != "$pinned" ]; then
+  echo "setup: installing torch $pinned into .venv (large download on first use)"
+  .venv/bin/pip install --disable-pip-version-check -q -r requirements.txt
+fi
+torch_prefix=$(.venv/bin/python -c "import torch; print(torch.utils.cmake_prefix_path)" 2>/dev/null)
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_prefix" > build-configure.log 2>&1 \
+  || { cat build-configure.log; exit 1; }
+cmake --build build -j"$(nproc)"

@@ -1,0 +1,134 @@
+// The plugin registry: discovery of the bundled plugins and one clear line per bad library.
+#include "plugin_registry.h"
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace looplab {
+namespace {
+
+const std::string kBundled = std::string(LOOPLAB_BUILD_DIR) + "/lib/looplab/plugins";
+std::string fixture(const std::string& name) { return std::string(LOOPLAB_TEST_PLUGIN_DIR) + "/" + name; }
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST(PluginRegistry, FindsTheBundledPlugins) {
+  host::PluginRegistry registry;
+  registry.load_directories({kBundled});
+  EXPECT_TRUE(registry.problems().empty()) << registry.problems().front();
+  ASSERT_NE(registry.find(sdk::ComponentKind::Block, "gpt"), nullptr);
+  ASSERT_NE(registry.find(sdk::ComponentKind::Task, "linear_regression"), nullptr);
+  ASSERT_NE(registry.find(sdk::ComponentKind::Task, "noisy_linear_regression"), nullptr);
+  EXPECT_EQ(registry.find(sdk::ComponentKind::Task, "gpt"), nullptr);  // kinds are separate namespaces
+  EXPECT_TRUE(contains(registry.find(sdk::ComponentKind::Block, "gpt")->file, "liblooplab_block_gpt.so"));
+}
+
+TEST(PluginRegistry, RefusesAnotherSdkAndLibTorchNamingTheFileAndBothVersions) {
+  host::PluginRegistry registry;
+  const auto file = fixture("wrong_abi/liblooplab_fixture_wrong_abi.so");
+  EXPECT_FALSE(registry.load_file(file));
+  ASSERT_EQ(registry.problems().size(), 1u);
+  const auto& line = registry.problems()[0];
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  EXPECT_TRUE(contains(line, file + ": error: incompatible plugin")) << line;
+  EXPECT_TRUE(contains(line, "built for SDK 99.0, ABI 1.0, LibTorch 1.13, C++11 ABI 0")) << line;
+  const auto host = sdk::this_build();
+  EXPECT_TRUE(contains(line, "this host is SDK " + std::to_string(host.sdk_major) + "." + std::to_string(host.sdk_minor) +
+                                 ", ABI 1.0, LibTorch " + std::to_string(host.torch_major) + "." +
+                                 std::to_string(host.torch_minor) + ", C++11 ABI 1"))
+      << line;
+}
+
+TEST(PluginRegistry, CompatibilityChecksEveryFingerprintField) {
+  const auto host = sdk::this_build();
+  EXPECT_TRUE(sdk::compatible(host, host));
+  auto minor = host;
+  minor.sdk_minor += 1;  // minors stay compatible
+  EXPECT_TRUE(sdk::compatible(minor, host));
+  for (int field = 0; field < 4; ++field) {
+    auto other = host;
+    if (field == 0) other.sdk_major += 1;
+    if (field == 1) other.torch_major += 1;
+    if (field == 2) other.torch_minor += 1;
+    if (field == 3) other.cxx11_abi = 1 - other.cxx11_abi;
+    EXPECT_FALSE(sdk::compatible(other, host)) << "field " << field;
+  }
+}
+
+TEST(PluginRegistry, RefusesALibraryWithoutTheEntrySymbol) {
+  host::PluginRegistry registry;
+  const auto file = fixture("no_entry/liblooplab_fixture_no_entry.so");
+  EXPECT_FALSE(registry.load_file(file));
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_EQ(registry.problems()[0], file + ": error: not a looplab plugin (no looplab_plugin_entry symbol)");
+}
+
+TEST(PluginRegistry, RefusesAFileThatIsNotALibrary) {
+  const auto dir = test::temp_dir("junk");
+  test::write_file(dir + "/libjunk.so", "this is text, not ELF\n");
+  test::write_file(dir + "/empty.so", "");
+  host::PluginRegistry registry;
+  registry.load_directories({dir});
+  ASSERT_EQ(registry.problems().size(), 2u);
+  EXPECT_EQ(registry.problems()[0], dir + "/empty.so: error: not a shared library");
+  EXPECT_EQ(registry.problems()[1], dir + "/libjunk.so: error: not a shared library");
+  EXPECT_TRUE(registry.all().empty());
+}
+
+TEST(PluginRegistry, ReportsAComponentTableThatThrows) {
+  host::PluginRegistry registry;
+  const auto file = fixture("throws_listing/liblooplab_block_throws_listing.so");
+  EXPECT_FALSE(registry.load_file(file));
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_EQ(registry.problems()[0],
+            file + ": error: plugin 'throws_listing' failed to list its components: component table exploded");
+}
+
+TEST(PluginRegistry, DuplicateNamesKeepTheFirstAndNameBothFiles) {
+  host::PluginRegistry registry;
+  registry.load_directories({kBundled, fixture("duplicate")});
+  const auto dup = fixture("duplicate/liblooplab_block_duplicate.so");
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_EQ(registry.problems()[0], dup + ": error: block 'gpt' is also provided by " + kBundled +
+                                        "/liblooplab_block_gpt.so; keeping the first");
+  EXPECT_TRUE(contains(registry.find(sdk::ComponentKind::Block, "gpt")->file, "liblooplab_block_gpt.so"));
+  // The clashing library's other components still load.
+  ASSERT_NE(registry.find(sdk::ComponentKind::Block, "explodes"), nullptr);
+}
+
+TEST(PluginRegistry, MissingDirectoriesAreSkippedInDiscovery) {
+  auto dirs = host::plugin_directories({"/nonexistent/looplab"}, {});
+  ASSERT_FALSE(dirs.empty());
+  for (const auto& d : dirs) EXPECT_NE(d, "/nonexistent/looplab");
+  EXPECT_TRUE(contains(dirs.back(), "lib/looplab/plugins"));  // the build/install directory comes last
+}
+
+TEST(PluginRegistry, CommandLineListsPluginsAndOneLinePerBadLibrary) {
+  const auto junk = test::temp_dir("junk-cli");
+  test::write_file(junk + "/libjunk.so", "not a library");
+  std::string out;
+  const int rc = test::run_command(test::looplab_exe() + " plugins list --plugin-path " + junk + " --plugin-path " +
+                                       fixture("wrong_abi") + " --plugin-path " + fixture("no_entry"),
+                                   &out);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_TRUE(contains(out, "block     gpt")) << out;
+  EXPECT_TRUE(contains(out, "task      linear_regression")) << out;
+  EXPECT_TRUE(contains(out, junk + "/libjunk.so: error: not a shared library\n")) << out;
+  EXPECT_TRUE(contains(out, "liblooplab_fixture_wrong_abi.so: error: incompatible plugin")) << out;
+  EXPECT_TRUE(contains(out, "liblooplab_fixture_no_entry.so: error: not a looplab plugin")) << out;
+}
+
+TEST(PluginRegistry, DescribeShowsTypesDefaultsRangesAndDocs) {
+  std::string out;
+  EXPECT_EQ(test::run_command(test::looplab_exe() + " plugins describe gpt", &out), 0) << out;
+  EXPECT_TRUE(contains(out, "gpt (block, version")) << out;
+  EXPECT_TRUE(contains(out, "n_head         int             default 4          [1, 1024]")) << out;
+  EXPECT_TRUE(contains(out, "attention heads")) << out;
+  EXPECT_EQ(test::run_command(test::looplab_exe() + " plugins describe gtp", &out), 2);
+  EXPECT_TRUE(contains(out, "no plugin component named 'gtp' (did you mean 'gpt'?)")) << out;
+}
+
+}  // namespace
+}  // namespace looplab
