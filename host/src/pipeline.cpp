@@ -409,7 +409,11 @@ std::vector<std::string> raw_plugin_paths(const toml::table& doc) {
   std::vector<std::string> out;
   if (const auto* arr = doc.at_path("run.plugin_paths").as_array())
     for (const auto& item : *arr)
-      if (auto s = item.value<std::string>()) out.push_back(*s);
+      if (auto s = item.value<std::string>()) {
+        // Relative paths are relative to the file that wrote them, like extends.
+        std::filesystem::path p(*s), file(location_of(item).file);
+        out.push_back(p.is_relative() && !file.empty() ? (file.parent_path() / p).string() : *s);
+      }
   return out;
 }
 

@@ -71,7 +71,8 @@ struct PipelineConfig {
   int64_t depth() const;
 };
 
-/// [run].plugin_paths as written (read before validation, since validation needs the plugins).
+/// [run].plugin_paths (read before validation, since validation needs the plugins); relative
+/// entries are resolved against the directory of the file that wrote them.
 std::vector<std::string> raw_plugin_paths(const toml::table& doc);
 
 /// Validates a loaded document (see config_loader.h) against the host's sections and the

@@ -73,7 +73,7 @@ TEST(GptBlockPlugin, IsCausal) {
   const int64_t S = 9;
   const auto h = torch::randn({2, S, 32});
   const auto out = block->forward(h);
-  for (int64_t s : {0, 4, S - 1}) {
+  for (int64_t s : {int64_t{0}, int64_t{4}, S - 1}) {
     auto perturbed = h.clone();
     perturbed.select(1, s).add_(torch::randn({2, 32}));
     const auto out2 = block->forward(perturbed);
