@@ -151,7 +151,7 @@ TEST(Cli, TinyPipelineLearnsAndWritesEveryOutput) {
   auto out = looplab("run " + kTiny + " --out " + dir + "/run", &rc);
   ASSERT_EQ(rc, 0) << out;
   for (const auto* f : {"resolved.toml", "train.csv", "eval.csv", "report.md", "log.txt",
-                        "figures/error_vs_examples.png", "figures/train_loss.png", "checkpoints/step_0000400.pt"})
+                        "figures/error_vs_examples.png", "figures/train_loss.png", "checkpoints/step_0002000.pt"})
     EXPECT_TRUE(fs::exists(dir + "/run/" + f)) << f;
   EXPECT_TRUE(contains(test::read_file(dir + "/run/run.json"), "\"complete\""));
 
