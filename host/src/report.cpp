@@ -159,12 +159,20 @@ std::string comparison(const ReportInputs& in, const EvalIndex& index,
   std::vector<std::string> parts;
   const EvalRow* best = nullptr;
   bool ls_found = false;
+  std::string ls_exact;
   for (const auto& [predictor, iterations] : rows) {
     if (predictor == kModel) continue;
     const EvalRow* r = index.find(predictor, iterations, at.examples);
     if (r == nullptr) continue;
     if (predictor == ls_name) {
-      if (!ls_found) parts.push_back(relation(model->err_mean, r->err_mean, predictor));
+      // Once i >= d on noiseless data least squares is exact up to rounding; a ratio to
+      // rounding noise says nothing.
+      if (!ls_found) {
+        if (r->err_mean < 1e-9)
+          ls_exact = "; least squares is exact here (" + fmt(r->err_mean) + ")";
+        else
+          parts.push_back(relation(model->err_mean, r->err_mean, predictor));
+      }
       ls_found = true;
     } else if (best == nullptr || r->err_mean < best->err_mean) {
       best = r;
@@ -177,7 +185,7 @@ std::string comparison(const ReportInputs& in, const EvalIndex& index,
   for (size_t i = 0; i < parts.size(); ++i) {
     out << (i == 0 ? ", " : (i + 1 == parts.size() ? " and " : ", ")) << parts[i];
   }
-  out << '.';
+  out << ls_exact << '.';
   if (!ls_found) out << " Least squares was not evaluated at this i.";
   return out.str();
 }

@@ -3,6 +3,8 @@
 #include "figures.h"
 #include "report.h"
 
+#include "test_support.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -50,20 +52,6 @@ std::vector<std::vector<std::vector<double>>> dat_blocks(const fs::path& path) {
   return blocks;
 }
 
-/// Deletes a directory tree. std::filesystem::remove_all is avoided: the executable resolves it
-/// to libtorch's exported copy, which calls a libstdc++ function older system libraries lack.
-void remove_tree(const fs::path& path) {
-  std::error_code ec;
-  if (fs::is_directory(fs::symlink_status(path, ec))) {
-    std::vector<fs::path> children;
-    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-      children.push_back(it->path());
-    }
-    for (const auto& child : children) remove_tree(child);
-  }
-  fs::remove(path, ec);
-}
-
 bool gnuplot_on_path() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
 
 /// Message of the std::runtime_error `f` throws ("" when it does not throw).
@@ -79,14 +67,7 @@ std::string thrown_message(F&& f) {
 
 class FiguresReportTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "looplab-figures-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    remove_tree(dir_);
-  }
+  void SetUp() override { dir_ = test::temp_dir("figures"); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   /// Writes an eval-like table: 3 predictors x examples 0..4, err = (p + 1) * 10^-i; the
@@ -382,6 +363,18 @@ TEST_F(ReportMd, KeyNumbersAtHalfDDAndTwoD) {
   EXPECT_NE(md.find("![Loss](<figures/training loss.png>)"), std::string::npos) << md;
   EXPECT_NE(md.find("## Loop iterations\n\nThe error settles after 12 iterations.\n"), std::string::npos) << md;
   EXPECT_LT(md.find("## Key numbers"), md.find("## Figures"));
+}
+
+TEST_F(ReportMd, ExactLeastSquaresIsNamedNotDividedBy) {
+  ReportInputs in = sample_report();
+  for (auto& r : in.eval)
+    if (r.predictor == "least_squares" && r.examples == 10) r.err_mean = 5e-15;
+  const std::string md_path = path("report.md");
+  write_report(md_path, in);
+  const std::string md = slurp(md_path);
+  EXPECT_NE(md.find("has normalized error 0.11, 4.5× lower than nearest neighbours (0.5), the best other "
+                    "baseline; least squares is exact here (5e-15)."),
+            std::string::npos) << md;
 }
 
 TEST_F(ReportMd, KeyPointsBeyondThePromptAreLeftOut) {

@@ -6,6 +6,8 @@
 
 #include <looplab/sdk/plugin.h>
 
+#include "test_support.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -22,18 +24,9 @@ namespace {
 
 constexpr int64_t kD = 32, kDims = 3, kMaxPoints = 8;
 
-const PluginRegistry& model_registry() {
-  static const PluginRegistry* registry = [] {
-    auto* r = new PluginRegistry;  // plugins stay loaded for the whole process
-    r->load_directories({LOOPLAB_BUILD_DIR "/lib/looplab/plugins"});
-    return r;
-  }();
-  return *registry;
-}
-
 /// A model with L gpt blocks per iteration (D = 32, d = 3), optionally in double precision.
 SequenceModel make_model(int64_t L, bool dbl = false) {
-  const auto* loaded = model_registry().find(sdk::ComponentKind::Block, "gpt");
+  const auto* loaded = test::bundled_registry().find(sdk::ComponentKind::Block, "gpt");
   if (loaded == nullptr) throw std::runtime_error("gpt block plugin not found");
   const auto params = sdk::Params::defaults(loaded->component->params);
   std::vector<std::shared_ptr<sdk::Block>> blocks;

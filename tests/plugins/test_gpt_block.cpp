@@ -4,6 +4,8 @@
 
 #include <looplab/sdk/plugin.h>
 
+#include "test_support.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -16,18 +18,9 @@
 namespace looplab {
 namespace {
 
-const host::PluginRegistry& gpt_registry() {
-  static const host::PluginRegistry* registry = [] {
-    auto* r = new host::PluginRegistry;  // plugins stay loaded for the whole process
-    r->load_directories({LOOPLAB_BUILD_DIR "/lib/looplab/plugins"});
-    return r;
-  }();
-  return *registry;
-}
-
 /// A gpt block of width D in an iteration of L blocks, schema defaults plus `n_head`.
 std::shared_ptr<sdk::Block> make_gpt(int64_t D, int64_t L, int64_t n_head = 4) {
-  const auto* loaded = gpt_registry().find(sdk::ComponentKind::Block, "gpt");
+  const auto* loaded = test::bundled_registry().find(sdk::ComponentKind::Block, "gpt");
   if (loaded == nullptr) throw std::runtime_error("gpt block plugin not found");
   auto params = sdk::Params::defaults(loaded->component->params);
   params.set("n_head", n_head);
@@ -46,7 +39,7 @@ std::map<std::string, torch::Tensor> params_by_name(const std::shared_ptr<sdk::B
 }
 
 TEST(GptBlockPlugin, IsRegisteredWithDefaultSchema) {
-  const auto* loaded = gpt_registry().find(sdk::ComponentKind::Block, "gpt");
+  const auto* loaded = test::bundled_registry().find(sdk::ComponentKind::Block, "gpt");
   ASSERT_NE(loaded, nullptr);
   const auto params = sdk::Params::defaults(loaded->component->params);
   EXPECT_EQ(params.get_int("n_head"), 4);

@@ -5,6 +5,8 @@
 
 #include <looplab/sdk/plugin.h>
 
+#include "test_support.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -17,18 +19,9 @@
 namespace looplab {
 namespace {
 
-const host::PluginRegistry& task_registry() {
-  static const host::PluginRegistry* registry = [] {
-    auto* r = new host::PluginRegistry;  // plugins stay loaded for the whole process
-    r->load_directories({LOOPLAB_BUILD_DIR "/lib/looplab/plugins"});
-    return r;
-  }();
-  return *registry;
-}
-
 /// A task from its schema defaults; `noise_std` < 0 keeps the default.
 std::shared_ptr<sdk::Task> make_task(const std::string& name, int64_t n_dims, double noise_std = -1.0) {
-  const auto* loaded = task_registry().find(sdk::ComponentKind::Task, name);
+  const auto* loaded = test::bundled_registry().find(sdk::ComponentKind::Task, name);
   if (loaded == nullptr) throw std::runtime_error("task plugin not found: " + name);
   auto params = sdk::Params::defaults(loaded->component->params);
   if (noise_std >= 0.0) params.set("noise_std", noise_std);

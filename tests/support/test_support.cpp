@@ -80,6 +80,15 @@ int run_command(const std::string& command, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+const host::PluginRegistry& bundled_registry() {
+  static const host::PluginRegistry* registry = [] {
+    auto* r = new host::PluginRegistry;  // deliberately never destroyed: libraries stay loaded
+    r->load_directories({std::string(LOOPLAB_BUILD_DIR) + "/lib/looplab/plugins"});
+    return r;
+  }();
+  return *registry;
+}
+
 std::string looplab_exe() { return std::string(LOOPLAB_BUILD_DIR) + "/bin/looplab"; }
 
 }  // namespace looplab::test

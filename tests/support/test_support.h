@@ -1,5 +1,7 @@
 #pragma once
 // Shared helpers for the test executables.
+#include "plugin_registry.h"
+
 #include <string>
 
 namespace looplab::test {
@@ -12,6 +14,8 @@ void write_file(const std::string& path, const std::string& text);
 std::string read_file(const std::string& path);
 /// Runs a shell command, capturing stdout+stderr; returns the exit status.
 int run_command(const std::string& command, std::string* output);
+/// The bundled plugins of the build tree, loaded once; plugins stay loaded for the process.
+const host::PluginRegistry& bundled_registry();
 /// Path of the built host executable.
 std::string looplab_exe();
 
