@@ -455,6 +455,15 @@ toml::table load_config(const std::string& path, const std::vector<std::string>&
   return std::move(*doc);
 }
 
+toml::table load_overrides(const std::vector<std::string>& overrides) {
+  Diagnostics diags;
+  toml::table doc;
+  for (const auto& text : overrides)
+    if (auto o = parse_override(text, diags)) apply_override(doc, *o, diags);
+  if (!diags.empty()) throw ConfigError(std::move(diags));
+  return doc;
+}
+
 sdk::Params validate_table(const toml::table& table, const sdk::ParamSchema& schema, const std::string& what,
                            const std::set<std::string>& reserved, const SourceLocation& where, Diagnostics& diags) {
   sdk::Params params = sdk::Params::defaults(schema);

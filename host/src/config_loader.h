@@ -33,6 +33,10 @@ namespace looplab::host {
 /// source positions (toml++ copies drop them).
 toml::table load_config(const std::string& path, const std::vector<std::string>& overrides);
 
+/// Applies overrides to an empty document (same syntax and errors as load_config's); used where
+/// `--set` names the keys of one table, as `looplab analyze` does for the analysis' parameters.
+toml::table load_overrides(const std::vector<std::string>& overrides);
+
 /// Validates `table` against `schema` and returns Params with defaults filled in for absent keys.
 /// `what` names the owner in messages, e.g. "block 'gpt'" or "section [training]".
 /// Keys in `reserved` (host keys such as "type", "repeat") are skipped but count as valid names for

@@ -24,7 +24,7 @@ int64_t PipelineConfig::depth() const {
 
 namespace {
 
-const std::vector<std::string> kSections = {"run", "task", "model", "training", "evaluation", "outputs"};
+const std::vector<std::string> kSections = {"run", "task", "model", "training", "evaluation", "analyses", "outputs"};
 
 ParamSchema run_schema() {
   return {
@@ -59,6 +59,10 @@ ParamSchema block_host_schema() {
       sdk::required_param("type", sdk::ParamType::String, "block plugin name"),
       sdk::int_param("repeat", 1, "consecutive copies of this block (separate weights)").at_least(1).at_most(1024),
   };
+}
+
+ParamSchema analysis_host_schema() {
+  return {sdk::required_param("type", sdk::ParamType::String, "analysis plugin name")};
 }
 
 ParamSchema training_schema() {
@@ -140,6 +144,7 @@ class Builder {
     auto task = task_section();
     auto model = section("model", model_schema(), {"blocks"});
     blocks_section();
+    analyses_section();
     auto training = section("training", training_schema(), {"curriculum"});
     auto evaluation = section("evaluation", evaluation_schema(), {});
     auto outputs = section("outputs", outputs_schema(), {});
@@ -193,6 +198,10 @@ class Builder {
   void check_sections() {
     for (auto&& [key, node] : doc_) {
       std::string k(key.str());
+      if (k == "analyses") {
+        if (!node.is_array_of_tables()) diags_.error(where(&node), "analyses must be written as [[analyses]] tables");
+        continue;
+      }
       if (std::find(kSections.begin(), kSections.end(), k) != kSections.end()) {
         if (!node.is_table()) diags_.error(where(&node), "[" + k + "] must be a table");
         continue;
@@ -215,9 +224,18 @@ class Builder {
     return validate_table(t ? *t : empty, schema, "section [" + name + "]", reserved, where(t), diags_);
   }
 
-  // Validates a plugin-backed table: host keys plus the plugin's own schema.
   std::optional<Params> component_table(const toml::table& t, ParamSchema host_schema, sdk::ComponentKind kind,
                                         const std::string& what, ComponentConfig& out) {
+    return validate_component(t, std::move(host_schema), kind, what, registry_, diags_, file_loc_, out);
+  }
+
+ public:
+  // Validates a plugin-backed table: host keys plus the plugin's own schema.
+  static std::optional<Params> validate_component(const toml::table& t, ParamSchema host_schema,
+                                                  sdk::ComponentKind kind, const std::string& what,
+                                                  const PluginRegistry& registry_, Diagnostics& diags_,
+                                                  const SourceLocation& file_loc_, ComponentConfig& out) {
+    auto where = [&](const toml::node* node) { return node ? location_of(*node, file_loc_) : file_loc_; };
     out.where = where(&t);
     const toml::node* type_node = t.get("type");
     auto type = type_node ? type_node->value<std::string>() : std::nullopt;
@@ -244,6 +262,17 @@ class Builder {
     auto all = validate_table(t, combined, std::string(sdk::kind_name(kind)) + " '" + *type + "'", {}, out.where, diags_);
     out.params = plugin_part(all, plugin_schema);
     return all;
+  }
+
+ private:
+
+  void analyses_section() {
+    const toml::node* node = doc_.get("analyses");
+    const toml::array* arr = node ? node->as_array() : nullptr;
+    if (!arr) return;
+    for (const auto& item : *arr)
+      if (const toml::table* t = item.as_table())
+        cfg_.analyses.push_back(build_analysis(*t, registry_, diags_, file_loc_));
   }
 
   Params task_section() {
@@ -392,6 +421,16 @@ class Builder {
     }
     r.insert_or_assign("training", std::move(train_t));
     put("evaluation", evaluation);
+    if (!cfg_.analyses.empty()) {
+      toml::array analyses;
+      for (const auto& a : cfg_.analyses) {
+        toml::table at;
+        set_value(at, "type", a.type);
+        write_params(at, a.params);
+        analyses.push_back(std::move(at));
+      }
+      r.insert_or_assign("analyses", std::move(analyses));
+    }
     put("outputs", outputs);
   }
 
@@ -404,6 +443,14 @@ class Builder {
 };
 
 }  // namespace
+
+ComponentConfig build_analysis(const toml::table& table, const PluginRegistry& registry, Diagnostics& diags,
+                               const SourceLocation& fallback) {
+  ComponentConfig out;
+  Builder::validate_component(table, analysis_host_schema(), sdk::ComponentKind::Analysis, "[[analyses]]", registry,
+                              diags, fallback, out);
+  return out;
+}
 
 std::vector<std::string> raw_plugin_paths(const toml::table& doc) {
   std::vector<std::string> out;

@@ -58,6 +58,8 @@ struct PipelineConfig {
   // [evaluation]
   int64_t eval_prompts = 0, eval_seed = 0, eval_batch = 0, bootstrap = 0;
   std::vector<int64_t> eval_iterations;  ///< Extra iteration counts beyond the trained b.
+  // [[analyses]]
+  std::vector<ComponentConfig> analyses;
   // [outputs]
   bool figures = true, report = true;
   int64_t moving_average = 0, keep_checkpoints = 0;
@@ -74,6 +76,11 @@ struct PipelineConfig {
 /// [run].plugin_paths (read before validation, since validation needs the plugins); relative
 /// entries are resolved against the directory of the file that wrote them.
 std::vector<std::string> raw_plugin_paths(const toml::table& doc);
+
+/// Validates one analysis table (`type` plus the plugin's parameters) against the registry;
+/// errors go to `diags`. Used for [[analyses]] entries and for `looplab analyze --set`.
+ComponentConfig build_analysis(const toml::table& table, const PluginRegistry& registry, Diagnostics& diags,
+                               const SourceLocation& fallback);
 
 /// Validates a loaded document (see config_loader.h) against the host's sections and the
 /// registry's plugins; constructs the task and model once on the CPU so factory errors are

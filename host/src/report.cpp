@@ -225,6 +225,35 @@ void write_key_numbers(std::ostream& out, const ReportInputs& in) {
   if (!sentence.empty()) out << sentence << "\n\n";
 }
 
+void write_section(std::ostream& md, const std::string& heading, const std::string& body) {
+  md << "## " << cell(heading) << "\n\n" << body;
+  if (body.empty() || body.back() != '\n') md << '\n';
+  md << '\n';
+}
+
+// Writes `path + ".tmp"` then renames, so a crash never leaves a half report.
+void replace_file(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot open report '" + tmp + "' for writing");
+    out << text;
+    out.close();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(tmp, ignored);
+      throw std::runtime_error("error while writing report '" + tmp + "'");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw std::runtime_error("cannot move report '" + tmp + "' to '" + path + "': " + ec.message());
+  }
+}
+
 }  // namespace
 
 sdk::Table eval_table(const std::vector<EvalRow>& rows) {
@@ -258,31 +287,17 @@ void write_report(const std::string& path, const ReportInputs& inputs) {
       md << "**" << cell(caption) << "**\n\n![" << alt_text(caption) << "](" << link_target(png) << ")\n\n";
     }
   }
-  for (const auto& [heading, body] : inputs.sections) {
-    md << "## " << cell(heading) << "\n\n" << body;
-    if (body.empty() || body.back() != '\n') md << '\n';
-    md << '\n';
-  }
+  for (const auto& [heading, body] : inputs.sections) write_section(md, heading, body);
+  replace_file(path, md.str());
+}
 
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot open report '" + tmp + "' for writing");
-    out << md.str();
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(tmp, ignored);
-      throw std::runtime_error("error while writing report '" + tmp + "'");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw std::runtime_error("cannot move report '" + tmp + "' to '" + path + "': " + ec.message());
-  }
+void append_report_section(const std::string& path, const std::string& heading, const std::string& body) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read report '" + path + "'");
+  std::ostringstream md;
+  md << in.rdbuf();
+  write_section(md, heading, body);
+  replace_file(path, md.str());
 }
 
 }  // namespace looplab::host

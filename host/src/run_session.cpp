@@ -1,5 +1,6 @@
 #include "run_session.h"
 
+#include "analysis_runner.h"
 #include "commands.h"
 #include "config_loader.h"
 #include "csv.h"
@@ -136,6 +137,13 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
     write_csv(dir.eval_csv(), eval_table(rows));
     std::vector<std::pair<std::string, std::string>> figures;
     if (cfg.figures) render_standard_figures(cfg, dir, rows, figures);
+    std::vector<std::pair<std::string, std::string>> sections;
+    for (size_t i = 0; i < cfg.analyses.size(); ++i) {
+      log->info("analysis " + cfg.analyses[i].type);
+      auto outcome = run_analysis(cfg, cfg.analyses[i], model, *task, device, dir.path,
+                                  static_cast<uint64_t>(cfg.seed) + 1000 + i, *log);
+      sections.emplace_back("Analysis: " + outcome.name, outcome.markdown);
+    }
     if (cfg.report) {
       ReportInputs in;
       in.title = cfg.name;
@@ -144,6 +152,7 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
       in.trained_loops = cfg.looped ? cfg.trained_loops() : 1;
       in.eval = rows;
       in.figures = figures;
+      in.sections = sections;
       in.facts = {{"pipeline", cfg.file},
                   {"task", cfg.task.type},
                   {"model", std::string(cfg.looped ? "looped" : "standard") + ", L = " + std::to_string(cfg.depth()) +
@@ -162,6 +171,29 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
   } catch (const std::exception& e) {
     log->error(e.what());
     write_status(dir, "failed", e.what());
+    return kFailure;
+  }
+}
+
+int analyze_run(const PipelineConfig& cfg, const RunDir& dir, const ComponentConfig& analysis) {
+  auto log = make_logger(dir.log());
+  try {
+    const auto checkpoint = Trainer::latest_checkpoint(dir.path);
+    if (checkpoint.empty()) throw std::runtime_error(dir.path + " has no checkpoint to analyze");
+    const auto device = resolve_device(cfg.device);
+    configure_threads(cfg.threads);
+    auto task = make_task(cfg);
+    auto model = make_model(cfg);
+    model->to(device);
+    load_model_weights(model, checkpoint, device);
+    log->info("analysis " + analysis.type + " on " + checkpoint);
+    auto outcome = run_analysis(cfg, analysis, model, *task, device, dir.path, static_cast<uint64_t>(cfg.seed) + 2000, *log);
+    if (fs::exists(dir.report()))
+      append_report_section(dir.report(), "Analysis: " + outcome.name, outcome.markdown);
+    log->info("done: " + outcome.directory);
+    return kOk;
+  } catch (const std::exception& e) {
+    log->error(e.what());
     return kFailure;
   }
 }

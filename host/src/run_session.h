@@ -31,4 +31,8 @@ void write_status(const RunDir& dir, const std::string& status, const std::strin
 /// the report. Returns an ExitCode.
 int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<bool>& stop);
 
+/// `looplab analyze`: runs one analysis on the newest checkpoint of a finished (or
+/// interrupted) run, writing into RUN_DIR/analyses/NAME/ and linking it from report.md.
+int analyze_run(const PipelineConfig& cfg, const RunDir& dir, const ComponentConfig& analysis);
+
 }  // namespace looplab::host
