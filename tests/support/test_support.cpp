@@ -89,6 +89,16 @@ const host::PluginRegistry& bundled_registry() {
   return *registry;
 }
 
+const host::PluginRegistry& discovered_registry() {
+  static const host::PluginRegistry* registry = [] {
+    auto* r = new host::PluginRegistry;  // deliberately never destroyed: libraries stay loaded
+    // plugin_directories() reads LOOPLAB_PLUGIN_PATH and skips missing and repeated directories.
+    r->load_directories(host::plugin_directories({std::string(LOOPLAB_BUILD_DIR) + "/lib/looplab/plugins"}, {}));
+    return r;
+  }();
+  return *registry;
+}
+
 std::string looplab_exe() { return std::string(LOOPLAB_BUILD_DIR) + "/bin/looplab"; }
 
 }  // namespace looplab::test

@@ -16,6 +16,9 @@ std::string read_file(const std::string& path);
 int run_command(const std::string& command, std::string* output);
 /// The bundled plugins of the build tree, loaded once; plugins stay loaded for the process.
 const host::PluginRegistry& bundled_registry();
+/// The bundled plugins plus every directory in LOOPLAB_PLUGIN_PATH (what the conformance
+/// suite checks), loaded once.
+const host::PluginRegistry& discovered_registry();
 /// Path of the built host executable.
 std::string looplab_exe();
 
