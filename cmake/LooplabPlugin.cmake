@@ -1,9 +1,14 @@
-# looplab_add_plugin(NAME <name> KIND block|task|analysis SOURCES <files...> [LIBRARIES <libs...>])
+# looplab_add_plugin(NAME <name> KIND block|task|analysis SOURCES <files...>
+#                    [LIBRARIES <libs...>] [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
 # Builds a plugin library the way the host expects: one exported entry symbol (hidden
-# visibility for everything else), no undefined symbols, named liblooplab_<kind>_<name>.so,
-# placed in the plugin directory of the build tree.
+# visibility for everything else), no undefined symbols, named liblooplab_<kind>_<name>.so.
+# It lands in LOOPLAB_PLUGIN_OUTPUT_DIR (looplab's own tree: build/lib/looplab/plugins) or,
+# in a project that found the installed package, in <build>/plugins. `cmake --install`
+# copies it to <prefix>/lib/looplab/plugins, where a looplab installed in the same prefix
+# finds it without --plugin-path, unless NO_INSTALL is given or LOOPLAB_PLUGIN_NO_INSTALL is set
+# (test fixtures). The same file serves looplab's tree and its package.
 function(looplab_add_plugin)
-  cmake_parse_arguments(P "" "NAME;KIND;OUTPUT_DIRECTORY" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(P "NO_INSTALL" "NAME;KIND;OUTPUT_DIRECTORY" "SOURCES;LIBRARIES" ${ARGN})
   if(NOT P_NAME OR NOT P_KIND OR NOT P_SOURCES)
     message(FATAL_ERROR "looplab_add_plugin needs NAME, KIND and SOURCES")
   endif()
@@ -11,7 +16,11 @@ function(looplab_add_plugin)
     message(FATAL_ERROR "looplab_add_plugin: KIND must be block, task or analysis, not '${P_KIND}'")
   endif()
   if(NOT P_OUTPUT_DIRECTORY)
-    set(P_OUTPUT_DIRECTORY ${LOOPLAB_PLUGIN_OUTPUT_DIR})
+    if(LOOPLAB_PLUGIN_OUTPUT_DIR)
+      set(P_OUTPUT_DIRECTORY ${LOOPLAB_PLUGIN_OUTPUT_DIR})
+    else()
+      set(P_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/plugins)
+    endif()
   endif()
   set(target looplab_${P_KIND}_${P_NAME})
   add_library(${target} MODULE ${P_SOURCES})
@@ -23,5 +32,16 @@ function(looplab_add_plugin)
     PREFIX "lib"
     OUTPUT_NAME ${target}
     LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIRECTORY})
+  # Installed plugins find liblooplab_sdk.so (<prefix>/lib, two levels up) and LibTorch by
+  # themselves; outside looplab's tree also the prefix looplab is installed in (a link path).
+  get_filename_component(torch_lib_dir "${TORCH_LIBRARY}" DIRECTORY)
+  set_target_properties(${target} PROPERTIES INSTALL_RPATH "$ORIGIN/../..;${torch_lib_dir}")
+  get_target_property(sdk_imported looplab::sdk IMPORTED)
+  if(sdk_imported)
+    set_target_properties(${target} PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON)
+  endif()
+  if(NOT P_NO_INSTALL AND NOT LOOPLAB_PLUGIN_NO_INSTALL)
+    install(TARGETS ${target} LIBRARY DESTINATION lib/looplab/plugins)
+  endif()
   set(LOOPLAB_LAST_PLUGIN_TARGET ${target} PARENT_SCOPE)
 endfunction()

@@ -1,9 +1,11 @@
 #include "commands.h"
 
+#include "conformance.h"
 #include "config_loader.h"
 #include "pipeline.h"
 #include "plugin_registry.h"
 #include "run_session.h"
+#include "scaffold.h"
 
 #include <boost/program_options.hpp>
 
@@ -27,8 +29,10 @@ constexpr const char* kUsage =
     "  run FILE [--out DIR] [--set KEY=VALUE]...   train, evaluate and report a pipeline\n"
     "  run --resume RUN_DIR                        continue an interrupted run\n"
     "  validate FILE [--set KEY=VALUE]...          check a pipeline without running it\n"
+    "  analyze RUN_DIR --analysis NAME [--set KEY=VALUE]...  run an analysis on a trained run\n"
     "  plugins list                                installed blocks, tasks and analyses\n"
     "  plugins describe NAME                       a component's parameters\n"
+    "  new-plugin --kind block|task|analysis NAME DIR   write an out-of-tree plugin project\n"
     "\n"
     "common options: --plugin-path DIR (repeatable), -h/--help, --version\n";
 
@@ -149,6 +153,49 @@ int run_command(const std::vector<std::string>& args) {
   return execute_run(*cfg, dir, g_stop);
 }
 
+int analyze_command(const std::vector<std::string>& args) {
+  Common c;
+  std::string run_dir, name;
+  auto desc = common_options(c);
+  desc.add_options()("analysis", po::value(&name), "analysis plugin to run")("run", po::value(&run_dir), "run directory");
+  po::positional_options_description pos;
+  pos.add("run", 1);
+  po::variables_map vm;
+  const char* usage = "usage: looplab analyze RUN_DIR --analysis NAME [--set KEY=VALUE]... (keys are the analysis' parameters)\n";
+  if (!parse(args, desc, pos, vm, usage)) return kBadInput;
+  if (vm.count("help")) {
+    std::cout << usage << desc;
+    return kOk;
+  }
+  if (run_dir.empty() || name.empty()) {
+    std::cerr << "looplab: error: analyze needs a RUN_DIR and --analysis NAME\n" << usage;
+    return kBadInput;
+  }
+  RunDir dir{fs::absolute(run_dir).lexically_normal().string()};
+  if (!fs::exists(dir.resolved())) {
+    std::cerr << run_dir << ": error: not a run directory (no resolved.toml)\n";
+    return kBadInput;
+  }
+  // The analysis table: type = NAME plus one key per --set, each parsed as a TOML value.
+  Common no_sets{c.plugin_paths, {}};
+  auto cfg = load_pipeline(dir.resolved(), no_sets);
+  if (!cfg) return kBadInput;
+  try {
+    toml::table table;
+    set_value(table, "type", name);
+    auto overrides = load_overrides(c.sets);
+    for (auto&& [key, value] : overrides) table.insert_or_assign(key, std::move(value));
+    auto registry = load_registry(c.plugin_paths, cfg->plugin_paths, false);
+    Diagnostics diags;
+    auto analysis = build_analysis(table, registry, diags, SourceLocation{"--analysis", 0, 0});
+    if (!diags.empty()) throw ConfigError(diags);
+    return analyze_run(*cfg, dir, analysis);
+  } catch (const ConfigError& e) {
+    std::cerr << e.diagnostics().render();
+    return kBadInput;
+  }
+}
+
 int validate_command(const std::vector<std::string>& args) {
   Common c;
   std::string file;
@@ -205,11 +252,35 @@ int plugins_command(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("words", -1);
   po::variables_map vm;
-  const char* usage = "usage: looplab plugins list | looplab plugins describe NAME [--plugin-path DIR]...\n";
+  const char* usage =
+      "usage: looplab plugins list | looplab plugins describe NAME [--plugin-path DIR]...\n"
+      "       looplab plugins check FILE.so...   run the conformance checks on these libraries only\n";
   if (!parse(args, desc, pos, vm, usage)) return kBadInput;
   if (vm.count("help") || words.empty()) {
     std::cout << usage;
     return words.empty() && !vm.count("help") ? kBadInput : kOk;
+  }
+  if (words[0] == "check") {
+    if (words.size() < 2) {
+      std::cerr << usage;
+      return kBadInput;
+    }
+    // Only the named files, so the verdict does not depend on what else is installed.
+    PluginRegistry checked;
+    bool refused = false;
+    for (size_t i = 1; i < words.size(); ++i) refused |= !checked.load_file(words[i]);
+    for (const auto& p : checked.problems()) std::cerr << p << "\n";
+    if (refused) return kBadInput;
+    int passed = 0, failed = 0, skipped = 0;
+    for (const auto* lc : checked.all())
+      for (const auto& r : check_component(*lc->component)) {
+        const char* verdict = r.passed ? "PASS" : r.skipped ? "SKIP" : "FAIL";
+        (r.passed ? passed : r.skipped ? skipped : failed) += 1;
+        std::cout << verdict << " " << r.component << ": " << r.check << (r.passed ? "" : ": " + r.detail) << std::endl;
+      }
+    std::cout << passed << " passed, " << failed << " failed" << (skipped ? ", " + std::to_string(skipped) + " skipped" : "")
+              << "\n";
+    return failed == 0 && skipped == 0 ? kOk : kFailure;
   }
   auto registry = load_registry(c.plugin_paths, {});
   if (words[0] == "list" && words.size() == 1) {
@@ -237,6 +308,32 @@ int plugins_command(const std::vector<std::string>& args) {
   return kBadInput;
 }
 
+namespace {
+
+// `looplab new-plugin --kind block|task|analysis NAME DIR`: a ready out-of-tree plugin project.
+int new_plugin_command(const std::vector<std::string>& args) {
+  std::string kind, name, dir;
+  po::options_description desc("options");
+  desc.add_options()("help,h", "show help")("kind", po::value(&kind), "block, task or analysis")(
+      "name", po::value(&name), "plugin name (a C identifier)")("dir", po::value(&dir), "new or empty directory");
+  po::positional_options_description pos;
+  pos.add("name", 1).add("dir", 1);
+  po::variables_map vm;
+  const char* usage = "usage: looplab new-plugin --kind block|task|analysis NAME DIR\n";
+  if (!parse(args, desc, pos, vm, usage)) return kBadInput;
+  if (vm.count("help")) {
+    std::cout << usage << desc;
+    return kOk;
+  }
+  if (kind.empty() || name.empty() || dir.empty()) {
+    std::cerr << "looplab: error: new-plugin needs --kind, NAME and DIR\n" << usage;
+    return kBadInput;
+  }
+  return write_plugin_project(kind, name, dir, std::cout, std::cerr);
+}
+
+}  // namespace
+
 int main_command(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
@@ -252,12 +349,14 @@ int main_command(int argc, char** argv) {
   try {
     if (command == "run") return run_command(args);
     if (command == "validate") return validate_command(args);
+    if (command == "analyze") return analyze_command(args);
     if (command == "plugins") return plugins_command(args);
+    if (command == "new-plugin") return new_plugin_command(args);
   } catch (const std::exception& e) {
     std::cerr << "looplab: error: " << e.what() << "\n";
     return kFailure;
   }
-  auto hint = did_you_mean(command, {"run", "validate", "plugins"});
+  auto hint = did_you_mean(command, {"run", "validate", "analyze", "plugins", "new-plugin"});
   std::cerr << "looplab: error: unknown command '" << command << "'" << (hint.empty() ? "" : " (did you mean '" + hint + "'?)")
             << "\n" << kUsage;
   return kBadInput;
