@@ -41,6 +41,30 @@ TEST(PluginRegistry, RefusesAnotherSdkAndLibTorchNamingTheFileAndBothVersions) {
       << line;
 }
 
+TEST(PluginRegistry, RefusesAPluginBuiltAgainstAnotherSdkMajor) {
+  host::PluginRegistry registry;
+  const auto file = fixture("future_sdk/liblooplab_block_future_sdk.so");
+  EXPECT_FALSE(registry.load_file(file));
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_TRUE(contains(registry.problems()[0], file + ": error: incompatible plugin: built for SDK 99.1,"))
+      << registry.problems()[0];
+  EXPECT_EQ(registry.find(sdk::ComponentKind::Block, "future_identity"), nullptr);
+}
+
+TEST(PluginRegistry, AThrowingFactoryIsAConfigErrorAndTheHostStaysUsable) {
+  const auto dir = test::temp_dir("explodes");
+  test::write_file(dir + "/p.toml",
+                   "[task]\ntype = \"linear_regression\"\n[model]\nn_embd = 32\n[[model.blocks]]\ntype = \"explodes\"\n");
+  std::string out;
+  EXPECT_EQ(test::run_command(test::looplab_exe() + " validate " + dir + "/p.toml --plugin-path " +
+                                  fixture("duplicate"),
+                              &out),
+            2);
+  EXPECT_TRUE(contains(out, dir + "/p.toml:5:1: error: block 'explodes': this block refuses to be built")) << out;
+  EXPECT_EQ(test::run_command(test::looplab_exe() + " plugins list --plugin-path " + fixture("duplicate"), &out), 0);
+  EXPECT_TRUE(contains(out, "block     explodes")) << out;
+}
+
 TEST(PluginRegistry, CompatibilityChecksEveryFingerprintField) {
   const auto host = sdk::this_build();
   EXPECT_TRUE(sdk::compatible(host, host));
