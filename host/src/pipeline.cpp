@@ -154,7 +154,8 @@ class Builder {
     cfg_.seed = run.get_int("seed");
     cfg_.device = run.get_string("device");
     cfg_.threads = run.get_int("threads");
-    for (const auto& p : run.get_string_list("plugin_paths")) cfg_.plugin_paths.push_back(p);
+    // Resolved against the file that named them, so resolved.toml works from the run directory.
+    cfg_.plugin_paths = raw_plugin_paths(doc_);
 
     cfg_.n_embd = model.get_int("n_embd");
     cfg_.looped = model.get_bool("looped");
@@ -386,6 +387,7 @@ class Builder {
     };
     Params run_resolved = run;
     run_resolved.set("name", cfg_.name);
+    run_resolved.set("plugin_paths", cfg_.plugin_paths);
     put("run", run_resolved);
 
     toml::table task;
@@ -459,7 +461,8 @@ std::vector<std::string> raw_plugin_paths(const toml::table& doc) {
       if (auto s = item.value<std::string>()) {
         // Relative paths are relative to the file that wrote them, like extends.
         std::filesystem::path p(*s), file(location_of(item).file);
-        out.push_back(p.is_relative() && !file.empty() ? (file.parent_path() / p).string() : *s);
+        if (p.is_relative() && !file.empty()) p = file.parent_path() / p;
+        out.push_back(std::filesystem::absolute(p).lexically_normal().string());
       }
   return out;
 }
