@@ -13,13 +13,10 @@ namespace fs = std::filesystem;
 namespace looplab {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::contains;
+using test::looplab;
 
-std::string looplab(const std::string& args, int* rc) {
-  std::string out;
-  *rc = test::run_command(test::looplab_exe() + " " + args, &out);
-  return out;
-}
+
 
 // One short tiny run, with the loop-iteration analysis in its pipeline, shared by the tests.
 class Analyses : public ::testing::Test {

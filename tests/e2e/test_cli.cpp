@@ -15,15 +15,12 @@ namespace fs = std::filesystem;
 namespace looplab {
 namespace {
 
+using test::contains;
+using test::looplab;
+
 const std::string kTiny = std::string(LOOPLAB_SOURCE_DIR) + "/tests/e2e/data/tiny.toml";
 
-std::string looplab(const std::string& args, int* rc) {
-  std::string out;
-  *rc = test::run_command(test::looplab_exe() + " " + args, &out);
-  return out;
-}
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // A pipeline with a problem on a known line; everything else valid.
 std::string write_pipeline(const std::string& dir, const std::string& body) {

@@ -9,10 +9,12 @@
 namespace looplab {
 namespace {
 
+using test::contains;
+using test::looplab;
+
 const std::string kBundled = std::string(LOOPLAB_BUILD_DIR) + "/lib/looplab/plugins";
 std::string fixture(const std::string& name) { return std::string(LOOPLAB_TEST_PLUGIN_DIR) + "/" + name; }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 TEST(PluginRegistry, FindsTheBundledPlugins) {
   host::PluginRegistry registry;

@@ -101,4 +101,12 @@ const host::PluginRegistry& discovered_registry() {
 
 std::string looplab_exe() { return std::string(LOOPLAB_BUILD_DIR) + "/bin/looplab"; }
 
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string looplab(const std::string& args, int* rc) {
+  std::string out;
+  *rc = run_command(looplab_exe() + " " + args, &out);
+  return out;
+}
+
 }  // namespace looplab::test

@@ -19,6 +19,10 @@ const host::PluginRegistry& bundled_registry();
 /// The bundled plugins plus every directory in LOOPLAB_PLUGIN_PATH (what the conformance
 /// suite checks), loaded once.
 const host::PluginRegistry& discovered_registry();
+/// Whether `text` contains `part`.
+bool contains(const std::string& text, const std::string& part);
+/// Runs the built host with `args` (stdout and stderr together); stores the exit status in `rc`.
+std::string looplab(const std::string& args, int* rc);
 /// Path of the built host executable.
 std::string looplab_exe();
 
