@@ -92,6 +92,14 @@ std::optional<PipelineConfig> load_pipeline(const std::string& file, const Commo
   }
 }
 
+// An existing run directory (it has resolved.toml), or nullopt after saying why not.
+std::optional<RunDir> open_run_dir(const std::string& path) {
+  RunDir dir{fs::absolute(path).lexically_normal().string()};
+  if (fs::exists(dir.resolved())) return dir;
+  std::cerr << path << ": error: not a run directory (no resolved.toml)\n";
+  return std::nullopt;
+}
+
 std::string default_run_dir(const std::string& name) {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -126,11 +134,9 @@ int run_command(const std::vector<std::string>& args) {
   RunDir dir;
   std::optional<PipelineConfig> cfg;
   if (!resume.empty()) {
-    dir.path = fs::absolute(resume).lexically_normal().string();
-    if (!fs::exists(dir.resolved())) {
-      std::cerr << resume << ": error: not a run directory (no resolved.toml)\n";
-      return kBadInput;
-    }
+    auto existing = open_run_dir(resume);
+    if (!existing) return kBadInput;
+    dir = *existing;
     if (!c.sets.empty()) {
       std::cerr << "looplab: error: --set cannot change a run being resumed\n";
       return kBadInput;
@@ -171,11 +177,9 @@ int analyze_command(const std::vector<std::string>& args) {
     std::cerr << "looplab: error: analyze needs a RUN_DIR and --analysis NAME\n" << usage;
     return kBadInput;
   }
-  RunDir dir{fs::absolute(run_dir).lexically_normal().string()};
-  if (!fs::exists(dir.resolved())) {
-    std::cerr << run_dir << ": error: not a run directory (no resolved.toml)\n";
-    return kBadInput;
-  }
+  auto existing = open_run_dir(run_dir);
+  if (!existing) return kBadInput;
+  const RunDir& dir = *existing;
   // The analysis table: type = NAME plus one key per --set, each parsed as a TOML value.
   Common no_sets{c.plugin_paths, {}};
   auto cfg = load_pipeline(dir.resolved(), no_sets);
