@@ -25,9 +25,16 @@ class HostModel : public sdk::ModelHandle {
       : model_(std::move(model)), cfg_(cfg), device_(device) {}
 
   torch::Tensor predict(const torch::Tensor& xs, const torch::Tensor& ys, int64_t iterations,
-                        const torch::Tensor& state_mask) override {
-    auto mask = state_mask.defined() ? state_mask.to(device_) : state_mask;
-    return model_->run(xs.to(device_), ys.to(device_), iterations, {iterations}, 1, mask).front();
+                        const torch::Tensor& state_mask, const torch::Tensor& key_mask) override {
+    if (key_mask.defined()) check_key_masks();
+    auto on_device = [&](const torch::Tensor& t) { return t.defined() ? t.to(device_) : t; };
+    return model_->run(xs.to(device_), ys.to(device_), iterations, {iterations}, 1, on_device(state_mask),
+                       on_device(key_mask))
+        .front();
+  }
+  torch::Tensor predict_kept_tokens(const torch::Tensor& xs, const torch::Tensor& ys, const torch::Tensor& kept,
+                                    int64_t iterations, bool original_positions) override {
+    return model_->run_kept_tokens(xs.to(device_), ys.to(device_), kept, iterations, original_positions);
   }
   torch::Tensor predict_each_iteration(const torch::Tensor& xs, const torch::Tensor& ys,
                                        int64_t max_iterations) override {
@@ -43,6 +50,18 @@ class HostModel : public sdk::ModelHandle {
   bool looped() const override { return cfg_.looped; }
 
  private:
+  // Names the configured block type that cannot hide keys.
+  void check_key_masks() const {
+    int64_t blocked = model_->first_block_without_key_mask();
+    if (blocked < 0) return;
+    for (const auto& b : cfg_.blocks) {
+      if (blocked < b.repeat)
+        throw std::invalid_argument("block '" + b.type + "' cannot hide keys from attention (the keys mode "
+                                    "needs blocks whose supports_key_mask() is true, e.g. 'gpt')");
+      blocked -= b.repeat;
+    }
+  }
+
   SequenceModel model_;
   const PipelineConfig& cfg_;
   c10::Device device_;

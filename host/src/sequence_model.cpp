@@ -33,16 +33,53 @@ torch::Tensor SequenceModelImpl::tokens(const torch::Tensor& xs, const torch::Te
   return torch::stack({xs, y_wide}, 2).reshape({b, 2 * n, d});
 }
 
+void SequenceModelImpl::check_points(int64_t n_points) const {
+  if (n_points > options_.max_points())
+    throw std::invalid_argument("prompt has " + std::to_string(n_points) + " points; the model was built for " +
+                                std::to_string(options_.max_points()));
+}
+
+int64_t SequenceModelImpl::first_block_without_key_mask() const {
+  for (size_t i = 0; i < blocks_.size(); ++i)
+    if (!blocks_[i]->supports_key_mask()) return static_cast<int64_t>(i);
+  return -1;
+}
+
 std::vector<torch::Tensor> SequenceModelImpl::run(const torch::Tensor& xs, const torch::Tensor& ys,
                                                   int64_t iterations, const std::vector<int64_t>& report,
-                                                  int64_t first_with_grad, const torch::Tensor& state_mask) {
-  if (xs.size(1) > options_.max_points())
-    throw std::invalid_argument("prompt has " + std::to_string(xs.size(1)) + " points; the model was built for " +
-                                std::to_string(options_.max_points()));
+                                                  int64_t first_with_grad, const torch::Tensor& state_mask,
+                                                  const torch::Tensor& key_mask) {
+  check_points(xs.size(1));
   const auto seq = 2 * xs.size(1);
   auto e = read_in_->forward(tokens(xs, ys));
   torch::Tensor p;
   if (wpe_.defined()) p = wpe_.narrow(0, 0, seq).unsqueeze(0);
+  return iterate(e, p, iterations, report, first_with_grad, state_mask, key_mask, 2);
+}
+
+torch::Tensor SequenceModelImpl::run_kept_tokens(const torch::Tensor& xs, const torch::Tensor& ys,
+                                                 const torch::Tensor& kept, int64_t iterations,
+                                                 bool original_positions) {
+  check_points(xs.size(1));
+  const auto seq = 2 * xs.size(1);
+  if (kept.dim() != 1 || kept.numel() == 0 || kept.min().item<int64_t>() < 0 || kept.max().item<int64_t>() >= seq)
+    throw std::invalid_argument("kept token indices must be a non-empty list in 0.." + std::to_string(seq - 1));
+  auto index = kept.to(xs.device(), torch::kLong);
+  auto e = read_in_->forward(tokens(xs, ys).index_select(1, index));
+  torch::Tensor p;
+  if (wpe_.defined())
+    p = (original_positions ? wpe_.index_select(0, index) : wpe_.narrow(0, 0, kept.numel())).unsqueeze(0);
+  return iterate(e, p, iterations, {iterations}, 1, torch::Tensor(), torch::Tensor(), 1).front();
+}
+
+std::vector<torch::Tensor> SequenceModelImpl::iterate(const torch::Tensor& e, const torch::Tensor& p,
+                                                      int64_t iterations, const std::vector<int64_t>& report,
+                                                      int64_t first_with_grad, const torch::Tensor& state_mask,
+                                                      const torch::Tensor& key_mask, int64_t readout_step) {
+  const auto blocked = key_mask.defined() ? first_block_without_key_mask() : -1;
+  if (blocked >= 0)
+    throw std::invalid_argument("block " + std::to_string(blocked) +
+                                " cannot hide keys from attention (supports_key_mask() is false)");
   auto y = torch::zeros_like(e);
   std::vector<torch::Tensor> out;
   size_t next = 0;
@@ -51,11 +88,11 @@ std::vector<torch::Tensor> SequenceModelImpl::run(const torch::Tensor& xs, const
     std::optional<torch::NoGradGuard> no_grad;
     if (t < first_with_grad) no_grad.emplace();
     auto h = blocks_.front()->inject(y, e, p);
-    for (auto& block : blocks_) h = block->forward(h);
+    for (auto& block : blocks_) h = key_mask.defined() ? block->forward_masked(h, key_mask) : block->forward(h);
     y = ln_f_->forward(h);
     if (state_mask.defined()) y = y * state_mask.unsqueeze(-1).to(y.dtype());
     if (report[next] == t) {
-      out.push_back(read_out_->forward(y.slice(1, 0, seq, 2)).squeeze(-1));
+      out.push_back(read_out_->forward(y.slice(1, 0, y.size(1), readout_step)).squeeze(-1));
       ++next;
     }
   }

@@ -40,10 +40,23 @@ class SequenceModelImpl : public torch::nn::Module {
   /// Runs `iterations` loop iterations and returns the predictions ([B, n] each) after every
   /// iteration listed in `report` (ascending, each in 1..iterations). Iterations before
   /// `first_with_grad` run without autograd (the truncated loss window). `state_mask`, if
-  /// defined ([B or 1, 2n]), multiplies the state after every iteration.
+  /// defined ([B or 1, 2n]), multiplies the state after every iteration. `key_mask`, if defined
+  /// ([B or 1, 2n], nonzero = visible), hides the other positions from attention in every block
+  /// (sdk::Block::forward_masked); throws std::invalid_argument when a block cannot do that.
   std::vector<torch::Tensor> run(const torch::Tensor& xs, const torch::Tensor& ys, int64_t iterations,
                                  const std::vector<int64_t>& report, int64_t first_with_grad = 1,
-                                 const torch::Tensor& state_mask = torch::Tensor());
+                                 const torch::Tensor& state_mask = torch::Tensor(),
+                                 const torch::Tensor& key_mask = torch::Tensor());
+
+  /// The prompt's tokens restricted to the token indices `kept` ([S'] int64, ascending, in
+  /// 0..2n-1), the others physically removed. The kept tokens take positional rows `kept`
+  /// (`original_positions`) or 0..S'-1. Returns the read-out at every kept token, [B, S'],
+  /// after `iterations` iterations (x tokens hold predictions; y tokens' read-outs are unused).
+  torch::Tensor run_kept_tokens(const torch::Tensor& xs, const torch::Tensor& ys, const torch::Tensor& kept,
+                                int64_t iterations, bool original_positions);
+
+  /// Index of the first block that cannot take a key mask, or -1 when all can.
+  int64_t first_block_without_key_mask() const;
 
   /// Training loss: MSE averaged equally over the predictions of the last min(b, T) of b
   /// iterations (T <= 0 means T = b); earlier iterations get no gradient.
@@ -59,6 +72,14 @@ class SequenceModelImpl : public torch::nn::Module {
   const std::vector<std::shared_ptr<sdk::Block>>& blocks() const { return blocks_; }
 
  private:
+  // The loop over embedded tokens e with positional rows p: read-out every `readout_step`-th
+  // token after each iteration listed in `report` (see run()).
+  std::vector<torch::Tensor> iterate(const torch::Tensor& e, const torch::Tensor& p, int64_t iterations,
+                                     const std::vector<int64_t>& report, int64_t first_with_grad,
+                                     const torch::Tensor& state_mask, const torch::Tensor& key_mask,
+                                     int64_t readout_step);
+  void check_points(int64_t n_points) const;
+
   SequenceModelOptions options_;
   torch::nn::Linear read_in_{nullptr}, read_out_{nullptr};
   torch::Tensor wpe_;

@@ -5,6 +5,7 @@
 #include <looplab/sdk/task.h>
 
 #include <charconv>
+#include <stdexcept>
 
 namespace looplab::sdk {
 
@@ -12,6 +13,11 @@ Block::~Block() = default;
 
 torch::Tensor Block::inject(const torch::Tensor& y, const torch::Tensor& e, const torch::Tensor& p) {
   return p.defined() ? y + e + p : y + e;
+}
+
+torch::Tensor Block::forward_masked(const torch::Tensor&, const torch::Tensor&) {
+  throw std::logic_error("this block cannot hide keys from attention (supports_key_mask() is false); "
+                         "key masks need an attention block such as 'gpt'");
 }
 
 Task::~Task() = default;

@@ -29,12 +29,20 @@ class GptBlockImpl : public torch::nn::Module {
   explicit GptBlockImpl(const GptBlockOptions& options);
   /// [B, S, D] -> [B, S, D], causal.
   torch::Tensor forward(const torch::Tensor& h);
+  /// forward(h) where query q attends to keys k <= q with key_mask[k] nonzero, and always to
+  /// itself (so no softmax row is empty). key_mask: [B or 1, S].
+  torch::Tensor forward_masked(const torch::Tensor& h, const torch::Tensor& key_mask);
   /// Re-draws all weights with the GPT-2 init (called by the constructor).
   void reset_parameters();
 
   GptBlockOptions options;
   torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
   torch::nn::Linear c_attn{nullptr}, attn_proj{nullptr}, c_fc{nullptr}, mlp_proj{nullptr};
+
+ private:
+  // The block with attention restricted by `allowed` ([B or 1, 1, S, S], true = may attend);
+  // undefined means the plain causal mask.
+  torch::Tensor run_block(const torch::Tensor& h, const torch::Tensor& allowed);
 };
 TORCH_MODULE(GptBlock);
 

@@ -12,6 +12,10 @@ class GptPluginBlock : public sdk::Block {
   explicit GptPluginBlock(const blocks::GptBlockOptions& options)
       : block_(register_module("block", blocks::GptBlock(options))) {}
   torch::Tensor forward(const torch::Tensor& h) override { return block_->forward(h); }
+  bool supports_key_mask() const override { return true; }
+  torch::Tensor forward_masked(const torch::Tensor& h, const torch::Tensor& key_mask) override {
+    return block_->forward_masked(h, key_mask);
+  }
 
  private:
   blocks::GptBlock block_;

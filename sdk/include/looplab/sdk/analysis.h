@@ -69,9 +69,21 @@ class ModelHandle {
   /// Predictions [B, n] for prompts (xs [B, n, d], ys [B, n]) after `iterations` loop
   /// iterations (1 for a standard model). `state_mask`, when defined, is [B or 1, 2n] and
   /// multiplies the loop state Y at every iteration (the `state` token-ablation mode).
+  /// `key_mask`, when defined, is [B or 1, 2n] (nonzero = visible): attention in every block
+  /// ignores the hidden keys, each position still seeing itself (the `keys` mode); throws
+  /// std::invalid_argument naming the block when a block cannot (Block::supports_key_mask()).
   virtual torch::Tensor predict(const torch::Tensor& xs, const torch::Tensor& ys,
                                 int64_t iterations,
-                                const torch::Tensor& state_mask = torch::Tensor()) = 0;
+                                const torch::Tensor& state_mask = torch::Tensor(),
+                                const torch::Tensor& key_mask = torch::Tensor()) = 0;
+  /// The `drop` token-ablation mode: only the tokens at indices `kept` ([S'] int64, ascending,
+  /// in 0..2n-1 of the interleaved sequence x_1, y_1, x_2, ...) are fed, the others physically
+  /// removed. Kept tokens take their original positional rows (`original_positions`) or
+  /// 0..S'-1. Returns the read-out at every kept token, [B, S'], after `iterations`
+  /// iterations; at a kept x_i token it is the prediction of y_i.
+  virtual torch::Tensor predict_kept_tokens(const torch::Tensor& xs, const torch::Tensor& ys,
+                                            const torch::Tensor& kept, int64_t iterations,
+                                            bool original_positions) = 0;
   /// Predictions after each of iterations 1..max_iterations, stacked as [K, B, n].
   virtual torch::Tensor predict_each_iteration(const torch::Tensor& xs, const torch::Tensor& ys,
                                                int64_t max_iterations) = 0;

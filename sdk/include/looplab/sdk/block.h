@@ -33,6 +33,17 @@ class Block : public torch::nn::Module {
   virtual torch::Tensor inject(const torch::Tensor& y, const torch::Tensor& e,
                                const torch::Tensor& p);
 
+  /// Whether forward_masked() is implemented, i.e. the block can hide chosen key positions
+  /// from every query (the `keys` token-ablation mode). Blocks without attention keep false.
+  virtual bool supports_key_mask() const { return false; }
+
+  /// forward(h) with keys hidden: `key_mask` is [B or 1, S] (bool, or any dtype where nonzero
+  /// means visible); a query at position q attends to keys k <= q with key_mask[k] true, and
+  /// always to itself, so no query is left without keys. With an all-true mask it equals
+  /// forward(h). The default throws std::logic_error: blocks that return false from
+  /// supports_key_mask() cannot hide keys.
+  virtual torch::Tensor forward_masked(const torch::Tensor& h, const torch::Tensor& key_mask);
+
   /// Whether the model should add a learned positional table (attention needs one;
   /// recurrent blocks usually do not).
   virtual bool wants_positions() const { return true; }
