@@ -5,6 +5,11 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/cuda.h>
 
+#include <ATen/Context.h>
+
+#include <malloc.h>
+
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -30,6 +35,30 @@ at::Generator make_generator(const c10::Device& device, uint64_t seed) {
   auto gen = at::detail::getCUDAHooks().getNewGenerator(device.index());
   gen.set_current_seed(seed);
   return gen;
+}
+
+void configure_tf32(bool allow) {
+  at::globalContext().setAllowTF32CuBLAS(allow);
+  at::globalContext().setAllowTF32CuDNN(allow);
+}
+
+bool keep_freed_memory() {
+  if (const char* env = std::getenv("LOOPLAB_KEEP_FREED_MEMORY"); env && std::string(env) == "0") return false;
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  return true;
+}
+
+std::string thread_warning() {
+  const int threads = at::get_num_threads();
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  if (cores > 1 && threads == 1)
+    return "LibTorch runs on 1 thread on a machine with " + std::to_string(cores) +
+           " cores (OMP_NUM_THREADS or [run] threads?); training will be slow";
+  if (cores > 0 && threads > cores)
+    return "LibTorch runs " + std::to_string(threads) + " threads on " + std::to_string(cores) +
+           " cores: oversubscribed, expect slow steps";
+  return "";
 }
 
 }  // namespace looplab::host

@@ -16,5 +16,17 @@ c10::Device resolve_device(const std::string& name);
 int64_t configure_threads(int64_t requested);
 /// A fresh generator of `device`'s type seeded with `seed` (independent of the global one).
 at::Generator make_generator(const c10::Device& device, uint64_t seed);
+/// Sets whether CUDA matmuls (cuBLAS) and convolutions (cuDNN) may use TF32. A no-op on the
+/// CPU; explicit so that a run says which precision it trained in.
+void configure_tf32(bool allow);
+/// Keeps freed memory in the process instead of returning it to the kernel (glibc mallopt:
+/// no mmap for large blocks, no trimming). LibTorch's CPU allocator is plain malloc, so every
+/// step would otherwise map and unmap each large activation anew (page faults dominate small
+/// looped models). Costs a higher peak RSS. Call once at start-up. Environment
+/// LOOPLAB_KEEP_FREED_MEMORY=0 leaves malloc as it is; returns whether the setting was made.
+bool keep_freed_memory();
+/// One line saying why the intra-op thread count in effect is clearly wrong for this machine
+/// (e.g. 1 thread on a multi-core box, or more threads than cores), or "" when it looks fine.
+std::string thread_warning();
 
 }  // namespace looplab::host

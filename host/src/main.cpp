@@ -1,3 +1,7 @@
 #include "commands.h"
+#include "devices.h"
 
-int main(int argc, char** argv) { return looplab::host::main_command(argc, argv); }
+int main(int argc, char** argv) {
+  looplab::host::keep_freed_memory();  // before LibTorch allocates anything
+  return looplab::host::main_command(argc, argv);
+}

@@ -32,6 +32,7 @@ ParamSchema run_schema() {
       sdk::int_param("seed", 0, "seed for initialisation and training data").at_least(0),
       sdk::string_param("device", "auto", "where to train: auto picks cuda when available").one_of({"auto", "cpu", "cuda"}),
       sdk::int_param("threads", 0, "CPU threads for LibTorch; 0 = all cores").at_least(0),
+      sdk::bool_param("tf32", false, "CUDA: allow TF32 (10-bit mantissa) matmuls and convolutions"),
       sdk::string_list_param("plugin_paths", {}, "extra plugin directories, searched after --plugin-path"),
   };
 }
@@ -76,6 +77,7 @@ ParamSchema training_schema() {
       sdk::float_param("weight_decay", 0.0, "Adam L2 weight decay").at_least(0.0),
       sdk::int_param("log_every", 50, "steps between progress lines (and the only host syncs)").at_least(1),
       sdk::int_param("checkpoint_every", 1000, "steps between checkpoints; 0 = only at the end").at_least(0),
+      sdk::bool_param("cuda_graphs", false, "CUDA: capture each curriculum stage's step in a CUDA graph and replay it"),
   };
 }
 
@@ -154,6 +156,7 @@ class Builder {
     cfg_.seed = run.get_int("seed");
     cfg_.device = run.get_string("device");
     cfg_.threads = run.get_int("threads");
+    cfg_.tf32 = run.get_bool("tf32");
     // Resolved against the file that named them, so resolved.toml works from the run directory.
     cfg_.plugin_paths = raw_plugin_paths(doc_);
 
@@ -171,6 +174,7 @@ class Builder {
     cfg_.weight_decay = training.get_float("weight_decay");
     cfg_.log_every = training.get_int("log_every");
     cfg_.checkpoint_every = training.get_int("checkpoint_every");
+    cfg_.cuda_graphs = training.get_bool("cuda_graphs");
 
     cfg_.eval_prompts = evaluation.get_int("prompts");
     cfg_.eval_seed = evaluation.get_int("seed");

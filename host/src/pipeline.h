@@ -41,6 +41,7 @@ struct PipelineConfig {
   int64_t seed = 0;
   std::string device = "auto";
   int64_t threads = 0;  ///< 0: all cores.
+  bool tf32 = false;    ///< Allow TF32 in CUDA matmuls and convolutions.
   std::vector<std::string> plugin_paths;
   // [task]
   ComponentConfig task;
@@ -55,6 +56,7 @@ struct PipelineConfig {
   int64_t steps = 0, batch_size = 0, log_every = 0, checkpoint_every = 0;
   double lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
   Staircase dims, points, loops;
+  bool cuda_graphs = false;  ///< Replay each curriculum stage's step from a CUDA graph.
   // [evaluation]
   int64_t eval_prompts = 0, eval_seed = 0, eval_batch = 0, bootstrap = 0;
   std::vector<int64_t> eval_iterations;  ///< Extra iteration counts beyond the trained b.

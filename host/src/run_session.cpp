@@ -117,6 +117,8 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
   try {
     const auto device = resolve_device(cfg.device);
     const auto threads = configure_threads(cfg.threads);
+    configure_tf32(cfg.tf32);
+    if (auto warning = thread_warning(); !warning.empty()) log->warn(warning);
     torch::manual_seed(static_cast<uint64_t>(cfg.seed));
     auto task = make_task(cfg);
     auto model = make_model(cfg);

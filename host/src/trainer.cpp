@@ -1,6 +1,8 @@
 #include "trainer.h"
 
 #include "devices.h"
+#include "fused_adam.h"
+#include "train_step.h"
 
 #include <torch/optim/adam.h>
 #include <torch/serialize.h>
@@ -87,10 +89,8 @@ void load_model_weights(SequenceModel& model, const std::string& checkpoint, con
 TrainResult Trainer::train(const std::atomic<bool>& stop) {
   model_->to(device_);
   model_->train();
-  torch::optim::Adam opt(model_->parameters(), torch::optim::AdamOptions(cfg_.lr)
-                                                   .betas({cfg_.beta1, cfg_.beta2})
-                                                   .eps(cfg_.eps)
-                                                   .weight_decay(cfg_.weight_decay));
+  auto optimizer = make_optimizer(cfg_, *model_);
+  auto& opt = *optimizer;
   // Data has its own generator so that resuming restores exactly the prompts to come.
   at::Generator gen = make_generator(device_, static_cast<uint64_t>(cfg_.seed) * 2654435761ULL + 1);
   const auto ckpt_dir = fs::path(run_dir_) / "checkpoints";
@@ -127,6 +127,7 @@ TrainResult Trainer::train(const std::atomic<bool>& stop) {
     csv << '\n';
   }
 
+  TrainStep step(model_, task_, opt, device_, cfg_.batch_size, cfg_.window, cfg_.cuda_graphs, log_);
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(clock::now() - t0).count(); };
@@ -197,15 +198,11 @@ TrainResult Trainer::train(const std::atomic<bool>& stop) {
     }
     const int64_t i = result.steps_done;
     const int64_t b = cfg_.loops.at(i), dims = cfg_.dims.at(i), pts = cfg_.points.at(i);
-    auto prompts = task_->sample(cfg_.batch_size, pts, dims, gen, device_);
-    auto loss = model_->loss(prompts.xs, prompts.ys, b, cfg_.window);
-    opt.zero_grad();
-    loss.backward();
-    opt.step();
+    losses.push_back(step(b, dims, pts, gen));
     ++result.steps_done;
 
-    losses.push_back(loss.detach());
-    for (auto& [name, value] : scalars) traced.push_back(value.detach().reshape({}));
+    // A copy: the optimizer updates a learned scalar in place before the rows are flushed.
+    for (auto& [name, value] : scalars) traced.push_back(value.detach().reshape({}).clone());
     rows.push_back({result.steps_done, b, dims, pts, elapsed(), task_->y_second_moment(dims)});
     if (result.steps_done % cfg_.log_every == 0) flush();
     if (cfg_.checkpoint_every > 0 && result.steps_done % cfg_.checkpoint_every == 0 && result.steps_done < cfg_.steps)
