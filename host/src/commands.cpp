@@ -1,5 +1,7 @@
 #include "commands.h"
 
+#include "bench.h"
+#include "doctor.h"
 #include "conformance.h"
 #include "config_loader.h"
 #include "pipeline.h"
@@ -33,6 +35,8 @@ constexpr const char* kUsage =
     "  plugins list                                installed blocks, tasks and analyses\n"
     "  plugins describe NAME                       a component's parameters\n"
     "  new-plugin --kind block|task|analysis NAME DIR   write an out-of-tree plugin project\n"
+    "  bench [--config NAME]... [--reps N] [--threads N] [--device cpu|cuda]   time training steps\n"
+    "  doctor                                      LibTorch, BLAS, threads and CPU as this process sees them\n"
     "\n"
     "common options: --plugin-path DIR (repeatable), -h/--help, --version\n";
 
@@ -356,11 +360,13 @@ int main_command(int argc, char** argv) {
     if (command == "analyze") return analyze_command(args);
     if (command == "plugins") return plugins_command(args);
     if (command == "new-plugin") return new_plugin_command(args);
+    if (command == "bench") return bench_command(args);
+    if (command == "doctor") return doctor_command(args);
   } catch (const std::exception& e) {
     std::cerr << "looplab: error: " << e.what() << "\n";
     return kFailure;
   }
-  auto hint = did_you_mean(command, {"run", "validate", "analyze", "plugins", "new-plugin"});
+  auto hint = did_you_mean(command, {"run", "validate", "analyze", "plugins", "new-plugin", "bench", "doctor"});
   std::cerr << "looplab: error: unknown command '" << command << "'" << (hint.empty() ? "" : " (did you mean '" + hint + "'?)")
             << "\n" << kUsage;
   return kBadInput;

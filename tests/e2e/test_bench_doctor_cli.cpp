@@ -1,0 +1,50 @@
+// `looplab bench` and `looplab doctor` end to end (function only: speed targets live in the
+// benchmark, never in tests), and the [run] tf32 / [training] cuda_graphs keys.
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+
+namespace looplab {
+namespace {
+
+using test::contains;
+using test::looplab;
+
+TEST(BenchCli, TinyRowIsOneJsonLineWithTimings) {
+  int rc = -1;
+  auto out = looplab("bench --config tiny --reps 2 --warmup 1 --threads 1 --json", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_TRUE(contains(out, "{\"config\": \"tiny\", \"impl\": \"looplab\"")) << out;
+  EXPECT_TRUE(contains(out, "\"ms_per_step\": ")) << out;
+  EXPECT_TRUE(contains(out, "\"peak_mb\": ")) << out;
+}
+
+TEST(BenchCli, UnknownSizeIsBadInput) {
+  int rc = -1;
+  auto out = looplab("bench --config huge", &rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_TRUE(contains(out, "unknown bench size 'huge'")) << out;
+}
+
+TEST(DoctorCli, PrintsLibTorchBlasThreadsAndCpu) {
+  int rc = -1;
+  auto out = looplab("doctor --threads 1", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  for (const char* part : {"LibTorch", "CUDA", "threads", "intra-op 1", "BLAS", "CPU"})
+    EXPECT_TRUE(contains(out, part)) << part << "\n" << out;
+}
+
+TEST(PipelineKeys, Tf32AndCudaGraphsValidate) {
+  const auto dir = test::temp_dir("cuda-keys");
+  const auto file = dir + "/p.toml";
+  test::write_file(file, std::string("extends = \"") + LOOPLAB_SOURCE_DIR +
+                             "/tests/e2e/data/tiny.toml\"\n[run]\ntf32 = false\n[training]\ncuda_graphs = true\n");
+  int rc = -1;
+  auto out = looplab("validate " + file, &rc);
+  EXPECT_EQ(rc, 0) << out;
+  out = looplab("validate " + file + " --set training.cuda_graphs=3", &rc);
+  EXPECT_EQ(rc, 2) << out;
+}
+
+}  // namespace
+}  // namespace looplab
