@@ -3,11 +3,14 @@
 #include "csv.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -99,6 +102,32 @@ class SeriesReader {
   SeriesReader(const sdk::FigureSpec& figure, const std::map<std::string, std::string>& tables)
       : figure_(figure), tables_(tables) {}
 
+  // (x, y, z) of series s for a grid figure, sorted by x then y; a z that cannot be drawn
+  // (not finite, or <= 0 on a log scale) becomes NaN so that the grid stays complete.
+  std::vector<std::array<double, 3>> grid(const sdk::Series& s, const std::string& z_column, bool log_z) {
+    const sdk::Table& table = load(s);
+    const size_t xi = column(s, table, s.x, "x");
+    const size_t yi = column(s, table, s.y, "y");
+    const size_t zi = column(s, table, z_column, "z");
+    const std::optional<size_t> wi =
+        s.where_column.empty() ? std::nullopt
+                               : std::optional<size_t>(column(s, table, s.where_column, "where"));
+    std::vector<std::array<double, 3>> out;
+    for (const auto& row : table.rows) {
+      if (wi && row[*wi] != s.where_value) continue;
+      const auto x = parse_number(row[xi]);
+      const auto y = parse_number(row[yi]);
+      if (!x || !y || !std::isfinite(*x) || !std::isfinite(*y)) continue;
+      auto z = parse_number(row[zi]);
+      const bool drawable = z && std::isfinite(*z) && (!log_z || *z > 0.0);
+      out.push_back({*x, *y, drawable ? *z : std::numeric_limits<double>::quiet_NaN()});
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return a[0] < b[0] || (a[0] == b[0] && a[1] < b[1]);
+    });
+    return out;
+  }
+
   std::vector<Point> points(const sdk::Series& s) {
     const sdk::Table& table = load(s);
     const bool banded = !s.band_lo.empty() || !s.band_hi.empty();
@@ -181,6 +210,130 @@ bool gnuplot_available() {
   return std::system("command -v gnuplot >/dev/null 2>&1") == 0;
 }
 
+// Runs the script `gp_name` in `dir` and checks that it wrote `png_name`; returns its path.
+std::string run_gnuplot(const std::string& name, const fs::path& dir, const std::string& gp_name,
+                        const std::string& png_name, const std::string& out_dir) {
+  std::error_code ec;
+  if (!gnuplot_available()) {
+    throw std::runtime_error("cannot render figure '" + name +
+                             "': gnuplot is not installed or not on PATH (install gnuplot-nox); "
+                             "its data and script are in '" + out_dir + "'");
+  }
+  const fs::path png = dir / png_name;
+  const fs::path err = dir / (name + ".gnuplot-stderr.txt");
+  fs::remove(png, ec);  // a failed render must not leave an old picture looking current
+  const std::string command = "cd " + shell_quote(dir.string()) + " && gnuplot " +
+                              shell_quote(gp_name) + " >/dev/null 2>" +
+                              shell_quote(err.filename().string());
+  const int status = std::system(command.c_str());
+  const std::string stderr_text = read_text(err);
+  fs::remove(err, ec);
+  const bool ok = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (!ok) {
+    throw std::runtime_error("gnuplot failed to render figure '" + name + "' (script '" +
+                             (dir / gp_name).string() + "'): " +
+                             (stderr_text.empty() ? "no error output" : stderr_text));
+  }
+  if (!fs::exists(png) || fs::file_size(png) == 0) {
+    throw std::runtime_error("gnuplot wrote no image for figure '" + name + "' (script '" +
+                             (dir / gp_name).string() + "')" +
+                             (stderr_text.empty() ? "" : ": " + stderr_text));
+  }
+  return png.string();
+}
+
+// The terminal lines every script starts with; the choice is made when the script runs, so
+// it also works where pngcairo is missing.
+std::string terminal(int width, int height) {
+  const auto size = std::to_string(width) + "," + std::to_string(height);
+  return "if (strstrt(GPVAL_TERMINALS, ' pngcairo ') > 0) {\n"
+         "  set terminal pngcairo size " + size + " noenhanced font 'sans,11'\n"
+         "} else {\n"
+         "  set terminal png size " + size + " truecolor noenhanced\n"
+         "}\n";
+}
+
+// viridis: perceptually uniform, readable in grey.
+constexpr const char* kPalette =
+    "set palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', 3 '#5ec962', 4 '#fde725')\n";
+
+// Under two decades a log axis shows too few powers of ten to read and gnuplot widens it to
+// whole decades: then the axis spans the heights exactly, with five labels spaced evenly in log.
+std::string log_tics(const std::vector<std::array<double, 3>>& points) {
+  double lo = INFINITY, hi = 0;
+  for (const auto& p : points)
+    if (std::isfinite(p[2]) && p[2] > 0) lo = std::min(lo, p[2]), hi = std::max(hi, p[2]);
+  if (!(hi > lo) || hi / lo >= 100) return "";
+  std::ostringstream tics;
+  tics << "(";
+  for (int k = 0; k < 5; ++k) {
+    char label[32];
+    std::snprintf(label, sizeof label, "%.3g", lo * std::pow(hi / lo, k / 4.0));
+    tics << (k ? ", " : "") << label;
+  }
+  tics << ")";
+  const std::string range = "[" + sdk::Table::num(lo) + ":" + sdk::Table::num(hi) + "]";
+  return "set cbtics " + tics.str() + "\nset ztics " + tics.str() + "\nset cbrange " + range + "\nset zrange " +
+         range + "\n";
+}
+
+// A Contour or Surface figure of z over the (x, y) grid of series[0].
+std::string render_grid(const sdk::FigureSpec& figure, SeriesReader& reader, const std::string& out_dir) {
+  if (figure.series.empty() || figure.z.empty()) {
+    throw std::runtime_error("figure '" + figure.name + "': a contour or surface figure needs series[0] and z");
+  }
+  const auto& s = figure.series.front();
+  const auto points = reader.grid(s, figure.z, figure.log_z);
+  const std::string dat_name = figure.name + ".dat", gp_name = figure.name + ".gp",
+                    png_name = figure.name + ".png";
+  const fs::path dir(out_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("cannot create figure directory '" + out_dir + "': " + ec.message());
+
+  // One scan line per x value, separated by blank lines (gnuplot's grid format).
+  std::ostringstream dat;
+  dat << "# data of figure '" << one_line(figure.name) << "': " << one_line(s.x) << ' ' << one_line(s.y) << ' '
+      << one_line(figure.z) << ", one block per " << one_line(s.x) << '\n';
+  for (size_t i = 0; i < points.size(); ++i) {
+    if (i > 0 && points[i][0] != points[i - 1][0]) dat << '\n';
+    dat << sdk::Table::num(points[i][0]) << ' ' << sdk::Table::num(points[i][1]) << ' '
+        << (std::isnan(points[i][2]) ? std::string("NaN") : sdk::Table::num(points[i][2])) << '\n';
+  }
+  write_file(dir / dat_name, dat.str());
+
+  const bool contour = figure.kind == sdk::FigureKind::Contour;
+  std::ostringstream gp;
+  gp << "# figure '" << one_line(figure.name) << "'; re-render in this directory with: gnuplot "
+     << one_line(gp_name) << "\n";
+  gp << terminal(contour ? 800 : 900, 700);
+  gp << "set output " << gp_quote(png_name) << '\n';
+  gp << "set title " << gp_quote(figure.title) << '\n';
+  gp << "set xlabel " << gp_quote(figure.xlabel) << '\n';
+  gp << "set ylabel " << gp_quote(figure.ylabel) << '\n';
+  gp << "set cblabel " << gp_quote(figure.zlabel) << '\n';
+  if (figure.log_z) gp << "set logscale z 10\nset logscale cb 10\n" << log_tics(points);
+  gp << kPalette << "unset key\n";
+  const std::string source = gp_quote(dat_name) + " using 1:2:3";
+  if (points.empty()) {
+    gp << "set label 1 'no plottable data' at graph 0.5, graph 0.5 center\nplot NaN notitle\n";
+  } else if (contour) {
+    // Colours from pm3d, then the contour lines alone (nosurface), all in one colour.
+    gp << "set view map\nset size ratio -1\nset pm3d at b interpolate 0,0\n"
+          "set contour base\nset cntrparam levels auto 15\nunset clabel\n";
+    gp << "splot " << source << " with pm3d notitle, \\\n      " << source
+       << " with lines nosurface linecolor rgb '#ffffff' notitle\n";
+  } else {
+    gp << "set zlabel " << gp_quote(figure.zlabel) << " rotate parallel\n";
+    gp << "set view 60, 35\nset xyplane relative 0\n"
+          "set pm3d at s depthorder border linecolor rgb '#303030' linewidth 0.3\n";
+    gp << "splot " << source << " with pm3d notitle\n";
+  }
+  gp << "unset output\n";
+  write_file(dir / gp_name, gp.str());
+  return run_gnuplot(figure.name, dir, gp_name, png_name, out_dir);
+}
+
 }  // namespace
 
 std::string render_figure(const sdk::FigureSpec& figure,
@@ -188,6 +341,7 @@ std::string render_figure(const sdk::FigureSpec& figure,
                           const std::string& out_dir) {
   check_name(figure.name);
   SeriesReader reader(figure, tables);
+  if (figure.kind != sdk::FigureKind::Lines) return render_grid(figure, reader, out_dir);
   std::vector<std::vector<Point>> data;
   data.reserve(figure.series.size());
   for (const auto& s : figure.series) data.push_back(reader.points(s));
@@ -240,12 +394,7 @@ std::string render_figure(const sdk::FigureSpec& figure,
   std::ostringstream gp;
   gp << "# figure '" << one_line(figure.name) << "'; re-render in this directory with: gnuplot "
      << one_line(gp_name) << "\n";
-  // The choice is made when the script runs, so it also works where pngcairo is missing.
-  gp << "if (strstrt(GPVAL_TERMINALS, ' pngcairo ') > 0) {\n"
-        "  set terminal pngcairo size 900,600 noenhanced font 'sans,11'\n"
-        "} else {\n"
-        "  set terminal png size 900,600 truecolor noenhanced\n"
-        "}\n";
+  gp << terminal(900, 600);
   gp << "set output " << gp_quote(png_name) << '\n';
   gp << "set title " << gp_quote(figure.title) << '\n';
   gp << "set xlabel " << gp_quote(figure.xlabel) << '\n';
@@ -268,32 +417,7 @@ std::string render_figure(const sdk::FigureSpec& figure,
   gp << "unset output\n";
   write_file(dir / gp_name, gp.str());
 
-  if (!gnuplot_available()) {
-    throw std::runtime_error("cannot render figure '" + figure.name +
-                             "': gnuplot is not installed or not on PATH (install gnuplot-nox); "
-                             "its data and script are in '" + out_dir + "'");
-  }
-  const fs::path png = dir / png_name;
-  const fs::path err = dir / (figure.name + ".gnuplot-stderr.txt");
-  fs::remove(png, ec);  // a failed render must not leave an old picture looking current
-  const std::string command = "cd " + shell_quote(dir.string()) + " && gnuplot " +
-                              shell_quote(gp_name) + " >/dev/null 2>" +
-                              shell_quote(err.filename().string());
-  const int status = std::system(command.c_str());
-  const std::string stderr_text = read_text(err);
-  fs::remove(err, ec);
-  const bool ok = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  if (!ok) {
-    throw std::runtime_error("gnuplot failed to render figure '" + figure.name + "' (script '" +
-                             (dir / gp_name).string() + "'): " +
-                             (stderr_text.empty() ? "no error output" : stderr_text));
-  }
-  if (!fs::exists(png) || fs::file_size(png) == 0) {
-    throw std::runtime_error("gnuplot wrote no image for figure '" + figure.name + "' (script '" +
-                             (dir / gp_name).string() + "')" +
-                             (stderr_text.empty() ? "" : ": " + stderr_text));
-  }
-  return png.string();
+  return run_gnuplot(figure.name, dir, gp_name, png_name, out_dir);
 }
 
 std::vector<double> moving_average(const std::vector<double>& values, int64_t window) {

@@ -24,6 +24,9 @@ namespace looplab::host {
 /// and returns the PNG path. Throws std::runtime_error naming the figure and the unknown table
 /// or column, with gnuplot's stderr if gnuplot fails, and with a clear message if gnuplot is not
 /// installed (the .dat and .gp are written before that check).
+/// Grid kinds (figure.kind Contour or Surface) draw column figure.z of series[0]'s table over its
+/// (x, y) grid (rows sorted by x then y, one .dat block line per x; a z that is not drawable is
+/// written as NaN): a colour map with contour lines seen from above, or a shaded 3-D surface.
 std::string render_figure(const sdk::FigureSpec& figure,
                           const std::map<std::string, std::string>& tables,
                           const std::string& out_dir);

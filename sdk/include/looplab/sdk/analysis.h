@@ -37,6 +37,13 @@ struct Series {
   std::string band_hi;       ///< Optional column with the upper edge of a band.
 };
 
+/// How a figure draws its data.
+enum class FigureKind {
+  Lines,    ///< y against x for every series (the default).
+  Contour,  ///< Colour map of `z` over the (x, y) grid of series[0], with contour lines.
+  Surface,  ///< 3-D surface of `z` over the (x, y) grid of series[0].
+};
+
 /// A figure the host renders to PNG (gnuplot): axes, scales and series.
 struct FigureSpec {
   std::string name;    ///< File stem: the PNG is `<name>.png`.
@@ -45,7 +52,11 @@ struct FigureSpec {
   std::string ylabel;  ///< Y axis label.
   bool log_x = false;  ///< Logarithmic x axis.
   bool log_y = false;  ///< Logarithmic y axis.
-  std::vector<Series> series;  ///< Lines to draw.
+  std::vector<Series> series;  ///< Lines to draw (grid kinds: series[0] names table, x, y, filter).
+  FigureKind kind = FigureKind::Lines;  ///< Lines, or a picture of a grid (Contour, Surface).
+  std::string z;       ///< Grid kinds: column of series[0]'s table with the height over (x, y).
+  std::string zlabel;  ///< Grid kinds: label of the height (colour box; z axis of a surface).
+  bool log_z = false;  ///< Grid kinds: logarithmic height and colour scale.
 };
 
 /// Where an analysis writes its results; the host owns the directory.
