@@ -196,6 +196,8 @@ struct ParsedOverride {
   std::string text;  ///< The override as given, for messages.
   toml::table doc;   ///< Parsed form; its nodes are moved into the configuration.
   size_t depth = 0;  ///< Number of key segments.
+  SourceLocation where{kOverrideSource};  ///< Where path problems are reported.
+  std::string what = "override";          ///< How messages name it.
 };
 
 /// TOML basic string for `s` (escapes quotes, backslashes and control characters).
@@ -275,7 +277,7 @@ std::optional<ParsedOverride> parse_override(const std::string& text, Diagnostic
 /// Applies one parsed override to `root`, moving its nodes in.
 void apply_override(toml::table& root, ParsedOverride& o, Diagnostics& diags) {
   auto fail = [&](const std::string& why) {
-    diags.error(SourceLocation{kOverrideSource}, "override " + quote(o.text) + ": " + why);
+    diags.error(o.where, o.what + " " + quote(o.text) + ": " + why);
   };
 
   // Flatten the parsed chain into (key, node) steps; the last node is the value to store.
@@ -410,6 +412,7 @@ std::optional<ParamValue> convert(const toml::node& node, ParamType type, const 
       if (type == ParamType::FloatList) return ParamValue{std::move(floats)};
       return ParamValue{std::move(strings)};
     }
+    case ParamType::Block: return std::nullopt;  // validated by the caller's NestedBlockValidator
   }
   return std::nullopt;
 }
@@ -464,8 +467,34 @@ toml::table load_overrides(const std::vector<std::string>& overrides) {
   return doc;
 }
 
+void place_value(toml::table& root, const std::string& path, toml::node&& value, const SourceLocation& where,
+                 Diagnostics& diags) {
+  // The same walk as an override, over a chain of tables built from the dotted path; the
+  // value is moved, so it keeps its own position.
+  ParsedOverride o{path, {}, 0, where, "key"};
+  toml::table* level = &o.doc;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = path.find('.', start);
+    const std::string segment = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    ++o.depth;
+    if (segment.empty()) {
+      diags.error(where, "key " + quote(path) + " has an empty segment");
+      return;
+    }
+    if (dot == std::string::npos) {
+      level->insert_or_assign(segment, std::move(value));
+      break;
+    }
+    level = level->insert_or_assign(segment, toml::table{}).first->second.as_table();
+    start = dot + 1;
+  }
+  apply_override(root, o, diags);
+}
+
 sdk::Params validate_table(const toml::table& table, const sdk::ParamSchema& schema, const std::string& what,
-                           const std::set<std::string>& reserved, const SourceLocation& where, Diagnostics& diags) {
+                           const std::set<std::string>& reserved, const SourceLocation& where, Diagnostics& diags,
+                           const NestedBlockValidator& nested) {
   sdk::Params params = sdk::Params::defaults(schema);
   auto find_spec = [&](std::string_view name) -> const sdk::ParamSpec* {
     for (const auto& spec : schema)
@@ -494,6 +523,14 @@ sdk::Params validate_table(const toml::table& table, const sdk::ParamSchema& sch
       continue;
     }
 
+    if (spec->type == ParamType::Block) {
+      if (!nested) {
+        diags.error(location_of(node, where), "parameter " + quote(name) + " for " + what + " names a block, which is not supported here");
+      } else if (auto value = nested(&node, *spec, what, location_of(node, where))) {
+        params.set(name, std::move(*value));
+      }
+      continue;
+    }
     const toml::node* bad = nullptr;
     std::string got;
     std::optional<ParamValue> value = convert(node, spec->type, bad, got);
@@ -510,9 +547,13 @@ sdk::Params validate_table(const toml::table& table, const sdk::ParamSchema& sch
     params.set(name, std::move(*value));
   }
 
-  for (const auto& spec : schema)
-    if (!spec.fallback && !table.contains(spec.name))
+  for (const auto& spec : schema) {
+    if (table.contains(spec.name)) continue;
+    if (!spec.fallback)
       diags.error(where, "missing required parameter " + quote(spec.name) + " for " + what);
+    else if (spec.type == ParamType::Block && nested)
+      if (auto value = nested(nullptr, spec, what, where)) params.set(spec.name, std::move(*value));
+  }
   return params;
 }
 
@@ -540,6 +581,13 @@ void set_value(toml::table& table, const std::string& key, const sdk::ParamValue
           toml::array array;
           for (const auto& item : v) array.push_back(item);
           table.insert_or_assign(key, std::move(array));
+        } else if constexpr (std::is_same_v<T, sdk::BlockSpecPtr>) {
+          toml::table nested;
+          if (v) {
+            nested.insert_or_assign("type", v->type);
+            for (const auto& [k, item] : v->params.values()) set_value(nested, k, item);
+          }
+          table.insert_or_assign(key, std::move(nested));
         } else {
           table.insert_or_assign(key, v);
         }

@@ -5,6 +5,8 @@
 /// Every node of the merged document keeps the file:line:col it came from, so later errors
 /// (in this layer or in the host's section checks) can point at the right place.
 
+#include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -37,6 +39,18 @@ toml::table load_config(const std::string& path, const std::vector<std::string>&
 /// `--set` names the keys of one table, as `looplab analyze` does for the analysis' parameters.
 toml::table load_overrides(const std::vector<std::string>& overrides);
 
+/// Moves `value` (keeping its source position) to the dotted `path` of `root`, with the
+/// override rules: numeric segments index existing arrays, missing tables are created.
+/// Path problems are reported at `where`. Used to apply sweep values.
+void place_value(toml::table& root, const std::string& path, toml::node&& value, const SourceLocation& where,
+                 Diagnostics& diags);
+
+/// Resolves a nested block parameter (sdk::ParamType::Block): `node` is the TOML value, or null
+/// when the key is absent (the spec's default type then applies); `what` names the owner and
+/// `where` is the fallback location. Returns the value, or nullopt after reporting to `diags`.
+using NestedBlockValidator = std::function<std::optional<sdk::ParamValue>(
+    const toml::node* node, const sdk::ParamSpec& spec, const std::string& what, const SourceLocation& where)>;
+
 /// Validates `table` against `schema` and returns Params with defaults filled in for absent keys.
 /// `what` names the owner in messages, e.g. "block 'gpt'" or "section [training]".
 /// Keys in `reserved` (host keys such as "type", "repeat") are skipped but count as valid names for
@@ -44,15 +58,18 @@ toml::table load_overrides(const std::vector<std::string>& overrides);
 /// required parameters at `where`. Int is widened where float is expected (the value stored is a
 /// double); float is not accepted for int; arrays must hold only the element type.
 /// Errors go to `diags`; the returned Params then holds only the valid values and defaults.
+/// Block parameters go through `nested` (present or absent); without one they are an error when
+/// written and left unresolved when absent.
 sdk::Params validate_table(const toml::table& table, const sdk::ParamSchema& schema, const std::string& what,
-                           const std::set<std::string>& reserved, const SourceLocation& where, Diagnostics& diags);
+                           const std::set<std::string>& reserved, const SourceLocation& where, Diagnostics& diags,
+                           const NestedBlockValidator& nested = {});
 
 /// Closest candidate by edit distance (optimal-string-alignment Damerau/Levenshtein; case-insensitive)
 /// within max(1, len/3) edits of `word`, or "". Ties go to the earliest candidate.
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
 /// Converts a ParamValue to a toml node and inserts/assigns it under `key` (used to write
-/// resolved.toml with defaults filled in).
+/// resolved.toml with defaults filled in); a nested block becomes a table with its `type`.
 void set_value(toml::table& table, const std::string& key, const sdk::ParamValue& value);
 
 /// Writes `table` as TOML text (toml++'s formatter) to `path` via a temp file + rename; throws

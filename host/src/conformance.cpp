@@ -1,5 +1,7 @@
 #include "conformance.h"
 
+#include "pipeline.h"
+
 #include "devices.h"
 #include "sequence_model.h"
 
@@ -374,6 +376,16 @@ const CheckTable* checks_for(sdk::ComponentKind kind) {
 
 constexpr const char* kParametersCheck = "parameters";
 
+// A copy whose schema defaults have their nested blocks resolved, so that the checks' plain
+// Params::defaults() yields buildable wrappers.
+sdk::Component with_nested_defaults(const sdk::Component& component, const PluginRegistry& blocks) {
+  sdk::Component out = component;
+  const auto params = default_params(component, blocks);
+  for (auto& spec : out.params)
+    if (spec.type == sdk::ParamType::Block && params.has(spec.name)) spec.fallback = params.values().at(spec.name);
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> applicable_checks(const sdk::Component& component) {
@@ -385,7 +397,7 @@ std::vector<std::string> applicable_checks(const sdk::Component& component) {
   return out;
 }
 
-CheckResult run_check(const sdk::Component& component, const std::string& check) {
+CheckResult run_check(const sdk::Component& component, const std::string& check, const PluginRegistry* blocks) {
   CheckResult result;
   result.component = component.name;
   result.check = check;
@@ -411,7 +423,7 @@ CheckResult run_check(const sdk::Component& component, const std::string& check)
     return result;
   }
   try {
-    fn(component);
+    fn(blocks ? with_nested_defaults(component, *blocks) : component);
     result.passed = true;
   } catch (const CheckFailed& e) {
     result.detail = e.what();
@@ -425,9 +437,9 @@ CheckResult run_check(const sdk::Component& component, const std::string& check)
   return result;
 }
 
-std::vector<CheckResult> check_component(const sdk::Component& component) {
+std::vector<CheckResult> check_component(const sdk::Component& component, const PluginRegistry* blocks) {
   std::vector<CheckResult> out;
-  for (const auto& check : applicable_checks(component)) out.push_back(run_check(component, check));
+  for (const auto& check : applicable_checks(component)) out.push_back(run_check(component, check, blocks));
   return out;
 }
 

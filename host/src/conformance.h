@@ -2,6 +2,8 @@
 // The plugin conformance suite: behavioural checks every block and task must pass, run by the
 // test suite over every discovered plugin and by `looplab plugins check FILE.so`.
 
+#include "plugin_registry.h"
+
 #include <looplab/sdk/plugin.h>
 
 #include <string>
@@ -46,10 +48,14 @@ std::vector<std::string> applicable_checks(const sdk::Component& component);
 /// - `active_dims`: with 2 active dimensions x[..., 2:] is exactly 0 and y_second_moment(2)
 ///   matches the sample;
 /// - `baselines`: baselines() names only baselines the evaluator knows.
-CheckResult run_check(const sdk::Component& component, const std::string& check);
+///
+/// Nested block parameters (a wrapper such as lr_looped) are resolved through `blocks`; without
+/// it such a component fails with a message saying its nested block was not resolved.
+CheckResult run_check(const sdk::Component& component, const std::string& check,
+                      const PluginRegistry* blocks = nullptr);
 
 /// Runs every check that applies to the component (see applicable_checks); empty for an
-/// analysis. Never throws.
-std::vector<CheckResult> check_component(const sdk::Component& component);
+/// analysis. Never throws. `blocks` as for run_check.
+std::vector<CheckResult> check_component(const sdk::Component& component, const PluginRegistry* blocks = nullptr);
 
 }  // namespace looplab::host

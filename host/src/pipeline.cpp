@@ -133,6 +133,59 @@ void write_params(toml::table& table, const Params& params) {
   for (const auto& [k, v] : params.values()) set_value(table, k, v);
 }
 
+// Resolves nested block parameters (e.g. lr_looped's `inner`) against the registry:
+// the table's `type` (or the spec's default) picks the plugin, whose own schema validates
+// the rest, recursively.
+class NestedBlocks {
+ public:
+  NestedBlocks(const PluginRegistry& registry, Diagnostics& diags) : registry_(registry), diags_(diags) {}
+
+  std::optional<sdk::ParamValue> operator()(const toml::node* node, const sdk::ParamSpec& spec,
+                                            const std::string& what, const SourceLocation& where) const {
+    static const toml::table empty;
+    const toml::table* table = node ? node->as_table() : &empty;
+    const std::string owner = "parameter '" + spec.name + "' for " + what;
+    if (!table) {
+      diags_.error(where, owner + " must be a table naming a block, e.g. { type = \"gpt\" }");
+      return std::nullopt;
+    }
+    std::string type;
+    if (spec.fallback)
+      if (const auto* fallback = std::get_if<sdk::BlockSpecPtr>(&*spec.fallback); fallback && *fallback)
+        type = (*fallback)->type;
+    const toml::node* type_node = table->get("type");
+    if (type_node) {
+      auto s = type_node->value<std::string>();
+      if (!s) {
+        diags_.error(location_of(*type_node, where), owner + ": 'type' must be a string");
+        return std::nullopt;
+      }
+      type = *s;
+    }
+    const LoadedComponent* found = registry_.find(sdk::ComponentKind::Block, type);
+    if (!found) {
+      auto names = registry_.names(sdk::ComponentKind::Block);
+      auto hint = did_you_mean(type, names);
+      diags_.error(type_node ? location_of(*type_node, where) : where,
+                   owner + ": unknown block '" + type + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                       "; available: " + list_text(names));
+      return std::nullopt;
+    }
+    const size_t before = diags_.size();
+    auto out = std::make_shared<sdk::BlockSpec>();
+    out->type = type;
+    out->params = validate_table(*table, found->component->params, "block '" + type + "' (" + owner + ")", {"type"},
+                                 where, diags_, *this);
+    out->factory = std::get<sdk::BlockFactory>(found->component->factory);
+    if (diags_.size() != before) return std::nullopt;
+    return sdk::ParamValue{sdk::BlockSpecPtr(std::move(out))};
+  }
+
+ private:
+  const PluginRegistry& registry_;
+  Diagnostics& diags_;
+};
+
 class Builder {
  public:
   Builder(const toml::table& doc, const std::string& file, const PluginRegistry& registry)
@@ -264,7 +317,8 @@ class Builder {
     const auto& plugin_schema = out.component->params;
     ParamSchema combined = host_schema;
     combined.insert(combined.end(), plugin_schema.begin(), plugin_schema.end());
-    auto all = validate_table(t, combined, std::string(sdk::kind_name(kind)) + " '" + *type + "'", {}, out.where, diags_);
+    auto all = validate_table(t, combined, std::string(sdk::kind_name(kind)) + " '" + *type + "'", {}, out.where, diags_,
+                              NestedBlocks(registry_, diags_));
     out.params = plugin_part(all, plugin_schema);
     return all;
   }
@@ -456,6 +510,15 @@ ComponentConfig build_analysis(const toml::table& table, const PluginRegistry& r
   Builder::validate_component(table, analysis_host_schema(), sdk::ComponentKind::Analysis, "[[analyses]]", registry,
                               diags, fallback, out);
   return out;
+}
+
+sdk::Params default_params(const sdk::Component& component, const PluginRegistry& registry) {
+  Diagnostics diags;
+  auto params = validate_table(toml::table{}, component.params, std::string(sdk::kind_name(component.kind())) + " '" +
+                                   component.name + "'", {}, SourceLocation{"defaults", 0, 0}, diags,
+                               NestedBlocks(registry, diags));
+  if (!diags.empty()) throw ConfigError(diags);
+  return params;
 }
 
 std::vector<std::string> raw_plugin_paths(const toml::table& doc) {

@@ -84,6 +84,11 @@ std::vector<std::string> raw_plugin_paths(const toml::table& doc);
 ComponentConfig build_analysis(const toml::table& table, const PluginRegistry& registry, Diagnostics& diags,
                                const SourceLocation& fallback);
 
+/// A component's schema defaults with nested block parameters resolved through `registry`
+/// (what a factory gets for an empty table). Throws ConfigError when a default names a block
+/// the registry lacks.
+sdk::Params default_params(const sdk::Component& component, const PluginRegistry& registry);
+
 /// Validates a loaded document (see config_loader.h) against the host's sections and the
 /// registry's plugins; constructs the task and model once on the CPU so factory errors are
 /// reported at their table. Throws ConfigError with every problem found.

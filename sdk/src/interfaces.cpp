@@ -2,6 +2,7 @@
 // and every plugin agree on one copy (dynamic_cast across libraries relies on that).
 #include <looplab/sdk/analysis.h>
 #include <looplab/sdk/block.h>
+#include <looplab/sdk/params.h>
 #include <looplab/sdk/task.h>
 
 #include <charconv>
@@ -18,6 +19,13 @@ torch::Tensor Block::inject(const torch::Tensor& y, const torch::Tensor& e, cons
 torch::Tensor Block::forward_masked(const torch::Tensor&, const torch::Tensor&) {
   throw std::logic_error("this block cannot hide keys from attention (supports_key_mask() is false); "
                          "key masks need an attention block such as 'gpt'");
+}
+
+std::shared_ptr<Block> BlockSpec::make(const BlockContext& context) const {
+  if (!factory) throw std::logic_error("nested block '" + type + "' was not resolved by the host");
+  auto block = factory(params, context);
+  if (!block) throw std::runtime_error("the factory of nested block '" + type + "' returned no block");
+  return block;
 }
 
 Task::~Task() = default;

@@ -16,6 +16,7 @@ const char* type_name(ParamType type) {
     case ParamType::IntList: return "array of int";
     case ParamType::FloatList: return "array of float";
     case ParamType::StringList: return "array of string";
+    case ParamType::Block: return "block table";
   }
   return "?";
 }
@@ -69,6 +70,13 @@ std::string to_toml(const ParamValue& value) {
       return list(std::get<std::vector<int64_t>>(value), [](int64_t v) { return std::to_string(v); });
     case ParamType::FloatList: return list(std::get<std::vector<double>>(value), number);
     case ParamType::StringList: return list(std::get<std::vector<std::string>>(value), quoted);
+    case ParamType::Block: {
+      const auto& spec = std::get<BlockSpecPtr>(value);
+      if (!spec) return "{}";
+      std::string out = "{ type = " + quoted(spec->type);
+      for (const auto& [k, v] : spec->params.values()) out += ", " + k + " = " + to_toml(v);
+      return out + " }";
+    }
   }
   return "";
 }
@@ -123,7 +131,8 @@ std::string ParamSpec::check(const ParamValue& value) const {
         if (!ok) return "value " + quoted(s) + " is not " + constraint();
       }
       return "";
-    case ParamType::Bool: return "";
+    case ParamType::Bool:
+    case ParamType::Block: return "";
   }
   return "";
 }
@@ -156,6 +165,11 @@ ParamSpec int_list_param(std::string name, std::vector<int64_t> fallback, std::s
 }
 ParamSpec string_list_param(std::string name, std::vector<std::string> fallback, std::string doc) {
   return make(std::move(name), ParamType::StringList, ParamValue{std::move(fallback)}, std::move(doc));
+}
+ParamSpec block_param(std::string name, std::string default_type, std::string doc) {
+  auto spec = std::make_shared<BlockSpec>();
+  spec->type = std::move(default_type);
+  return make(std::move(name), ParamType::Block, ParamValue{BlockSpecPtr(std::move(spec))}, std::move(doc));
 }
 ParamSpec required_param(std::string name, ParamType type, std::string doc) {
   return make(std::move(name), type, std::nullopt, std::move(doc));
@@ -202,6 +216,11 @@ const std::vector<int64_t>& Params::get_int_list(const std::string& name) const 
 }
 const std::vector<std::string>& Params::get_string_list(const std::string& name) const {
   return typed<std::vector<std::string>>(at(name), name, ParamType::StringList);
+}
+const BlockSpec& Params::get_block(const std::string& name) const {
+  const auto& spec = typed<BlockSpecPtr>(at(name), name, ParamType::Block);
+  if (!spec) throw std::invalid_argument("parameter '" + name + "' holds no block");
+  return *spec;
 }
 
 }  // namespace looplab::sdk

@@ -62,7 +62,7 @@ class Conformance : public testing::TestWithParam<Case> {};
 
 TEST_P(Conformance, Check) {
   const Case& c = GetParam();
-  const auto result = host::run_check(*c.component, c.check);
+  const auto result = host::run_check(*c.component, c.check, &test::discovered_registry());
   if (result.skipped) GTEST_SKIP() << result.detail;
   EXPECT_TRUE(result.passed) << c.file << ": " << sdk::kind_name(c.component->kind()) << " '"
                              << c.component->name << "' fails " << c.check << ": " << result.detail;

@@ -8,11 +8,11 @@
 /// SDK version: a plugin built against another major is refused. (Overridable only so that
 /// the test suite can build a genuinely mismatched plugin.)
 #ifndef LOOPLAB_SDK_VERSION_MAJOR
-#define LOOPLAB_SDK_VERSION_MAJOR 0
+#define LOOPLAB_SDK_VERSION_MAJOR 1
 #endif
 /// SDK minor version: informational; minors stay compatible within a major.
 #ifndef LOOPLAB_SDK_VERSION_MINOR
-#define LOOPLAB_SDK_VERSION_MINOR 1
+#define LOOPLAB_SDK_VERSION_MINOR 0
 #endif
 /// Layout version of looplab_plugin_descriptor; bumped when its fields change.
 #define LOOPLAB_ABI_MAJOR 1

@@ -4,7 +4,9 @@
 /// schema before calling its factory, so a factory only ever sees known, typed, in-range values.
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -12,12 +14,20 @@
 
 namespace looplab::sdk {
 
-/// The value types a parameter can take (TOML integer, float, bool, string, and arrays).
-enum class ParamType { Int, Float, Bool, String, IntList, FloatList, StringList };
+class Block;
+struct BlockContext;
+struct BlockSpec;
+
+/// The value types a parameter can take (TOML integer, float, bool, string, arrays, and a
+/// nested block table such as lr_looped's `inner`).
+enum class ParamType { Int, Float, Bool, String, IntList, FloatList, StringList, Block };
+
+/// A nested block as a parameter value (immutable, shared).
+using BlockSpecPtr = std::shared_ptr<const BlockSpec>;
 
 /// One parameter value.
 using ParamValue = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>,
-                                std::vector<double>, std::vector<std::string>>;
+                                std::vector<double>, std::vector<std::string>, BlockSpecPtr>;
 
 /// Human-readable name of a type ("int", "float", ...), as used in error messages.
 const char* type_name(ParamType type);
@@ -62,6 +72,10 @@ ParamSpec string_param(std::string name, std::string fallback, std::string doc);
 ParamSpec int_list_param(std::string name, std::vector<int64_t> fallback, std::string doc);
 /// A list-of-strings parameter with a default.
 ParamSpec string_list_param(std::string name, std::vector<std::string> fallback, std::string doc);
+/// A nested block: a TOML table `{ type = "...", <that block's parameters> }`, validated by
+/// the host against that block's own schema; `default_type` is used when the table (or its
+/// `type`) is absent. The factory builds it with `params.get_block(name).make(context)`.
+ParamSpec block_param(std::string name, std::string default_type, std::string doc);
 /// A parameter without default: the TOML table must set it.
 ParamSpec required_param(std::string name, ParamType type, std::string doc);
 
@@ -91,6 +105,8 @@ class Params {
   const std::vector<int64_t>& get_int_list(const std::string& name) const;
   /// String list value; throws when absent or of another type.
   const std::vector<std::string>& get_string_list(const std::string& name) const;
+  /// Nested block value; throws when absent or of another type.
+  const BlockSpec& get_block(const std::string& name) const;
   /// Sets or replaces one value (used by the host and by tests).
   void set(const std::string& name, ParamValue value) { values_[name] = std::move(value); }
   /// All values, sorted by key.
@@ -99,6 +115,18 @@ class Params {
  private:
   const ParamValue& at(const std::string& name) const;
   std::map<std::string, ParamValue> values_;
+};
+
+/// A block named inside another block's parameters. The host fills in `params` (validated,
+/// defaults included) and `factory` (the named plugin's) before any factory sees it.
+struct BlockSpec {
+  std::string type;  ///< Block plugin name.
+  Params params;     ///< Its validated parameters (only the plugin's own keys).
+  /// The named plugin's factory; empty until the host resolves the spec.
+  std::function<std::shared_ptr<Block>(const Params&, const BlockContext&)> factory;
+
+  /// Builds the block; throws std::logic_error when the host has not resolved the spec.
+  std::shared_ptr<Block> make(const BlockContext& context) const;
 };
 
 }  // namespace looplab::sdk
