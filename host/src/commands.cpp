@@ -2,12 +2,15 @@
 
 #include "bench.h"
 #include "doctor.h"
+#include "compare.h"
 #include "conformance.h"
 #include "config_loader.h"
 #include "pipeline.h"
 #include "plugin_registry.h"
 #include "run_session.h"
 #include "scaffold.h"
+#include "sweep.h"
+#include "sweep_runner.h"
 
 #include <boost/program_options.hpp>
 
@@ -29,8 +32,11 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  run FILE [--out DIR] [--set KEY=VALUE]...   train, evaluate and report a pipeline\n"
-    "  run --resume RUN_DIR                        continue an interrupted run\n"
-    "  validate FILE [--set KEY=VALUE]...          check a pipeline without running it\n"
+    "  run --resume RUN_DIR                        continue an interrupted run (or sweep)\n"
+    "  run FILE --jobs N | --sweep-index I         a [sweep]: N runs at a time, or only run I\n"
+    "  validate FILE [--set KEY=VALUE]...          check a pipeline (every sweep run) without running it\n"
+    "  sweep count|list FILE [--set KEY=VALUE]...  the runs a [sweep] expands into\n"
+    "  compare RUN_DIR... [--out DIR]              overlay runs (or a sweep's runs): figures and a table\n"
     "  analyze RUN_DIR --analysis NAME [--set KEY=VALUE]...  run an analysis on a trained run\n"
     "  plugins list                                installed blocks, tasks and analyses\n"
     "  plugins describe NAME                       a component's parameters\n"
@@ -104,6 +110,39 @@ std::optional<RunDir> open_run_dir(const std::string& path) {
   return std::nullopt;
 }
 
+// A pipeline file with its extends and --set applied; nullopt after printing the errors.
+std::optional<toml::table> load_document(const std::string& file, const Common& c) {
+  try {
+    return load_config(file, c.sets);
+  } catch (const ConfigError& e) {
+    std::cerr << e.diagnostics().render();
+    return std::nullopt;
+  }
+}
+
+// The name a pipeline runs under: [run].name, else the file's stem.
+std::string pipeline_name(const toml::table& doc, const std::string& file) {
+  if (auto name = doc.at_path("run.name").value<std::string>(); name && !name->empty()) return *name;
+  return fs::path(file).stem().string();
+}
+
+// A sweep's members, each validated; nullopt after printing the errors.
+std::optional<std::pair<std::vector<SweepMember>, std::vector<PipelineConfig>>> load_sweep(const std::string& file,
+                                                                                          const toml::table& doc,
+                                                                                          const Common& c) {
+  try {
+    Diagnostics diags;
+    auto members = expand_sweep(doc, diags);
+    if (!diags.empty()) throw ConfigError(diags);
+    auto registry = load_registry(c.plugin_paths, raw_plugin_paths(doc));
+    auto configs = build_sweep(file, c.sets, members, registry);
+    return std::make_pair(std::move(members), std::move(configs));
+  } catch (const ConfigError& e) {
+    std::cerr << e.diagnostics().render();
+    return std::nullopt;
+  }
+}
+
 std::string default_run_dir(const std::string& name) {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -118,13 +157,20 @@ std::string default_run_dir(const std::string& name) {
 int run_command(const std::vector<std::string>& args) {
   Common c;
   std::string file, out, resume;
+  int64_t jobs = 1, sweep_index = -1, threads = 0;
   auto desc = common_options(c);
   desc.add_options()("out", po::value(&out), "run directory (default runs/<name>-<timestamp>)")(
-      "resume", po::value(&resume), "resume the run in this directory")("file", po::value(&file), "pipeline file");
+      "resume", po::value(&resume), "resume the run or sweep in this directory")(
+      "threads", po::value(&threads), "CPU threads per run (overrides [run] threads)")(
+      "jobs", po::value(&jobs), "sweeps: runs at a time, as separate processes sharing the cores")(
+      "sweep-index", po::value(&sweep_index), "sweeps: run only member I (0-based; --out names the sweep directory)")(
+      "file", po::value(&file), "pipeline file");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
-  const char* usage = "usage: looplab run FILE [--out DIR] [--set KEY=VALUE]... | looplab run --resume RUN_DIR\n";
+  const char* usage =
+      "usage: looplab run FILE [--out DIR] [--set KEY=VALUE]... [--threads N] [--jobs N | --sweep-index I]\n"
+      "       looplab run --resume RUN_OR_SWEEP_DIR [--threads N] [--jobs N]\n";
   if (!parse(args, desc, pos, vm, usage)) return kBadInput;
   if (vm.count("help")) {
     std::cout << usage << desc;
@@ -134,33 +180,162 @@ int run_command(const std::vector<std::string>& args) {
     std::cerr << "looplab: error: give a pipeline FILE or --resume RUN_DIR (not both)\n" << usage;
     return kBadInput;
   }
+  if (jobs < 1 || threads < 0) {
+    std::cerr << "looplab: error: --jobs must be >= 1 and --threads >= 0\n";
+    return kBadInput;
+  }
+  if (!resume.empty() && !c.sets.empty()) {
+    std::cerr << "looplab: error: --set cannot change a run being resumed\n";
+    return kBadInput;
+  }
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
 
-  RunDir dir;
-  std::optional<PipelineConfig> cfg;
+  // Trains one run directory in this process (a fresh one starts, a checkpointed one resumes).
+  auto run_member = [&c](const RunDir& dir, int64_t member_threads) -> int {
+    auto cfg = load_pipeline(dir.resolved(), Common{c.plugin_paths, {}});
+    if (!cfg) return kBadInput;
+    if (member_threads > 0) cfg->threads = member_threads;
+    write_status(dir, "running");
+    return execute_run(*cfg, dir, g_stop);
+  };
+  SweepOptions sweep_options{jobs, threads, c.plugin_paths, fs::read_symlink("/proc/self/exe").string()};
+
   if (!resume.empty()) {
+    if (is_sweep_dir(resume))
+      return run_sweep(SweepDir{fs::absolute(resume).lexically_normal().string()}, sweep_options, run_member, g_stop,
+                       std::cout);
     auto existing = open_run_dir(resume);
     if (!existing) return kBadInput;
-    dir = *existing;
-    if (!c.sets.empty()) {
-      std::cerr << "looplab: error: --set cannot change a run being resumed\n";
+    return run_member(*existing, threads);
+  }
+
+  auto loaded = load_document(file, c);
+  if (!loaded) return kBadInput;
+  const toml::table& doc = *loaded;
+  if (!has_sweep(doc)) {
+    if (sweep_index >= 0 || jobs > 1) {
+      std::cerr << "looplab: error: --sweep-index and --jobs need a [sweep] table in " << file << "\n";
       return kBadInput;
     }
-    cfg = load_pipeline(dir.resolved(), c);
+    auto cfg = load_pipeline(file, c);
     if (!cfg) return kBadInput;
-    write_status(dir, "running");
-  } else {
-    cfg = load_pipeline(file, c);
-    if (!cfg) return kBadInput;
+    if (threads > 0) cfg->threads = threads;
+    RunDir dir;
     try {
       dir = create_run_dir(out.empty() ? default_run_dir(cfg->name) : out, *cfg);
     } catch (const std::exception& e) {
       std::cerr << "looplab: error: " << e.what() << "\n";
       return kBadInput;
     }
+    return execute_run(*cfg, dir, g_stop);
   }
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
-  return execute_run(*cfg, dir, g_stop);
+
+  auto sweep = load_sweep(file, doc, c);
+  if (!sweep) return kBadInput;
+  auto& [members, configs] = *sweep;
+  const auto name = pipeline_name(doc, file);
+  try {
+    if (sweep_index >= 0) {
+      // One member, for batch schedulers: every job agrees on the sweep directory.
+      if (static_cast<size_t>(sweep_index) >= members.size()) {
+        std::cerr << "looplab: error: --sweep-index " << sweep_index << " is out of range (the sweep has "
+                  << members.size() << " runs: 0.." << members.size() - 1 << ")\n";
+        return kBadInput;
+      }
+      const auto& member = members[static_cast<size_t>(sweep_index)];
+      const SweepDir parent{out.empty() ? "runs/" + name : out};
+      RunDir dir{fs::absolute(parent.member(member.id)).lexically_normal().string()};
+      if (!fs::exists(dir.resolved())) dir = create_run_dir(dir.path, configs[static_cast<size_t>(sweep_index)]);
+      std::cout << "sweep run " << sweep_index << " (" << member.label << ") -> " << dir.path << std::endl;
+      return run_member(dir, threads);
+    }
+    auto dir = create_sweep_dir(out.empty() ? default_run_dir(name) : out, members, configs);
+    return run_sweep(dir, sweep_options, run_member, g_stop, std::cout);
+  } catch (const std::exception& e) {
+    std::cerr << "looplab: error: " << e.what() << "\n";
+    return kBadInput;
+  }
+}
+
+int sweep_command(const std::vector<std::string>& args) {
+  Common c;
+  std::vector<std::string> words;
+  auto desc = common_options(c);
+  desc.add_options()("words", po::value(&words), "count | list, then FILE");
+  po::positional_options_description pos;
+  pos.add("words", -1);
+  po::variables_map vm;
+  const char* usage = "usage: looplab sweep count FILE | looplab sweep list FILE [--set KEY=VALUE]...\n";
+  if (!parse(args, desc, pos, vm, usage)) return kBadInput;
+  if (vm.count("help")) {
+    std::cout << usage << desc;
+    return kOk;
+  }
+  if (words.size() != 2 || (words[0] != "count" && words[0] != "list")) {
+    std::cerr << usage;
+    return kBadInput;
+  }
+  const auto& file = words[1];
+  auto loaded = load_document(file, c);
+  if (!loaded) return kBadInput;
+  const toml::table& doc = *loaded;
+  if (!has_sweep(doc)) {
+    if (words[0] == "count") std::cout << "1\n";
+    else std::cout << "0\t-\t(no [sweep]: one run)\n";
+    return kOk;
+  }
+  if (words[0] == "count") {
+    Diagnostics diags;
+    auto members = expand_sweep(doc, diags);
+    if (!diags.empty()) {
+      std::cerr << diags.render();
+      return kBadInput;
+    }
+    std::cout << members.size() << "\n";
+    return kOk;
+  }
+  auto sweep = load_sweep(file, doc, c);
+  if (!sweep) return kBadInput;
+  for (const auto& m : sweep->first) std::cout << m.index << "\t" << m.id << "\t" << m.label << "\n";
+  return kOk;
+}
+
+int compare_command(const std::vector<std::string>& args) {
+  std::vector<std::string> dirs;
+  std::string out;
+  po::options_description desc("options");
+  desc.add_options()("help,h", "show help")("out", po::value(&out), "output directory")(
+      "dirs", po::value(&dirs), "run or sweep directories");
+  po::positional_options_description pos;
+  pos.add("dirs", -1);
+  po::variables_map vm;
+  const char* usage = "usage: looplab compare RUN_DIR... [--out DIR]   (a sweep directory stands for its complete runs)\n";
+  if (!parse(args, desc, pos, vm, usage)) return kBadInput;
+  if (vm.count("help")) {
+    std::cout << usage << desc;
+    return kOk;
+  }
+  std::vector<std::string> runs;
+  for (const auto& d : dirs) {
+    if (is_sweep_dir(d)) {
+      const SweepDir sweep{d};
+      for (const auto& [id, label] : sweep_manifest(sweep))
+        if (read_status(RunDir{sweep.member(id)}) == "complete") runs.push_back(sweep.member(id));
+      if (out.empty() && dirs.size() == 1) out = sweep.compare();
+    } else if (open_run_dir(d)) {
+      runs.push_back(d);
+    } else {
+      return kBadInput;
+    }
+  }
+  if (runs.empty()) {
+    std::cerr << "looplab: error: compare needs at least one complete run\n" << usage;
+    return kBadInput;
+  }
+  if (out.empty()) out = default_run_dir("compare");
+  std::cout << compare_runs(runs, out) << "\n";
+  return kOk;
 }
 
 int analyze_command(const std::vector<std::string>& args) {
@@ -222,6 +397,15 @@ int validate_command(const std::vector<std::string>& args) {
     std::cerr << "looplab: error: validate needs a pipeline FILE\n" << usage;
     return kBadInput;
   }
+  auto loaded = load_document(file, c);
+  if (!loaded) return kBadInput;
+  const toml::table& doc = *loaded;
+  if (has_sweep(doc)) {
+    auto sweep = load_sweep(file, doc, c);
+    if (!sweep) return kBadInput;
+    std::cout << file << ": ok (a sweep of " << sweep->first.size() << " runs, each valid)\n";
+    return kOk;
+  }
   auto cfg = load_pipeline(file, c);
   if (!cfg) return kBadInput;
   std::cout << file << ": ok (" << cfg->task.type << ", " << (cfg->looped ? "looped" : "standard") << " model, "
@@ -279,9 +463,11 @@ int plugins_command(const std::vector<std::string>& args) {
     for (size_t i = 1; i < words.size(); ++i) refused |= !checked.load_file(words[i]);
     for (const auto& p : checked.problems()) std::cerr << p << "\n";
     if (refused) return kBadInput;
+    // Blocks nested in a wrapper's defaults (lr_looped's inner gpt) come from the usual search path.
+    auto installed = load_registry(c.plugin_paths, {});
     int passed = 0, failed = 0, skipped = 0;
     for (const auto* lc : checked.all())
-      for (const auto& r : check_component(*lc->component)) {
+      for (const auto& r : check_component(*lc->component, &installed)) {
         const char* verdict = r.passed ? "PASS" : r.skipped ? "SKIP" : "FAIL";
         (r.passed ? passed : r.skipped ? skipped : failed) += 1;
         std::cout << verdict << " " << r.component << ": " << r.check << (r.passed ? "" : ": " + r.detail) << std::endl;
@@ -362,11 +548,13 @@ int main_command(int argc, char** argv) {
     if (command == "new-plugin") return new_plugin_command(args);
     if (command == "bench") return bench_command(args);
     if (command == "doctor") return doctor_command(args);
+    if (command == "sweep") return sweep_command(args);
+    if (command == "compare") return compare_command(args);
   } catch (const std::exception& e) {
     std::cerr << "looplab: error: " << e.what() << "\n";
     return kFailure;
   }
-  auto hint = did_you_mean(command, {"run", "validate", "analyze", "plugins", "new-plugin", "bench", "doctor"});
+  auto hint = did_you_mean(command, {"run", "validate", "analyze", "plugins", "new-plugin", "bench", "doctor", "sweep", "compare"});
   std::cerr << "looplab: error: unknown command '" << command << "'" << (hint.empty() ? "" : " (did you mean '" + hint + "'?)")
             << "\n" << kUsage;
   return kBadInput;

@@ -14,6 +14,10 @@ enum ExitCode { kOk = 0, kFailure = 1, kBadInput = 2, kInterrupted = 130 };
 int run_command(const std::vector<std::string>& args);
 /// `looplab validate FILE [--set k=v]...`
 int validate_command(const std::vector<std::string>& args);
+/// `looplab sweep count|list FILE [--set k=v]...`
+int sweep_command(const std::vector<std::string>& args);
+/// `looplab compare RUN_DIR... [--out DIR]`
+int compare_command(const std::vector<std::string>& args);
 /// `looplab plugins list|describe NAME`
 int plugins_command(const std::vector<std::string>& args);
 /// Entry point: dispatches on the first argument.

@@ -84,13 +84,17 @@ void render_standard_figures(const PipelineConfig& cfg, const RunDir& dir, const
 
 }  // namespace
 
-RunDir create_run_dir(const std::string& path, const PipelineConfig& cfg) {
+std::string create_empty_directory(const std::string& path, const std::string& what) {
   std::error_code ec;
   if (fs::exists(path, ec) && !fs::is_empty(path, ec))
-    throw std::runtime_error("run directory " + path + " exists and is not empty (choose another --out, or --resume it)");
+    throw std::runtime_error(what + " " + path + " exists and is not empty (choose another --out, or --resume it)");
   fs::create_directories(path, ec);
-  if (ec) throw std::runtime_error("cannot create run directory " + path + ": " + ec.message());
-  RunDir dir{fs::absolute(path).lexically_normal().string()};
+  if (ec) throw std::runtime_error("cannot create " + what + " " + path + ": " + ec.message());
+  return fs::absolute(path).lexically_normal().string();
+}
+
+RunDir create_run_dir(const std::string& path, const PipelineConfig& cfg) {
+  RunDir dir{create_empty_directory(path, "run directory")};
   try {
     write_toml(dir.resolved(), cfg.resolved);
     write_status(dir, "running");

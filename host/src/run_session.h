@@ -20,6 +20,10 @@ struct RunDir {
   std::string log() const { return path + "/log.txt"; }
 };
 
+/// Creates `path` unless it exists with something in it (then throws, naming it as `what`);
+/// returns its absolute path.
+std::string create_empty_directory(const std::string& path, const std::string& what);
+
 /// Creates a new run directory (refusing an existing non-empty one) and writes resolved.toml
 /// and a "running" status. Throws std::runtime_error with a clear message when it cannot.
 RunDir create_run_dir(const std::string& path, const PipelineConfig& cfg);
