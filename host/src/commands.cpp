@@ -244,10 +244,16 @@ int run_command(const std::vector<std::string>& args) {
         return kBadInput;
       }
       const auto& member = members[static_cast<size_t>(sweep_index)];
-      const SweepDir parent{out.empty() ? "runs/" + name : out};
-      RunDir dir{fs::absolute(parent.member(member.id)).lexically_normal().string()};
-      if (!fs::exists(dir.resolved())) dir = create_run_dir(dir.path, configs[static_cast<size_t>(sweep_index)]);
+      const SweepDir parent{fs::absolute(out.empty() ? "runs/" + name : out).lexically_normal().string()};
+      // Every member's directory and the manifest, so that `run --resume` and `compare` see the
+      // whole sweep whichever jobs have run.
+      complete_sweep_dir(parent, members, configs);
+      const RunDir dir{parent.member(member.id)};
       std::cout << "sweep run " << sweep_index << " (" << member.label << ") -> " << dir.path << std::endl;
+      if (read_status(dir) == "complete") {
+        std::cout << "already complete\n";
+        return kOk;
+      }
       return run_member(dir, threads);
     }
     auto dir = create_sweep_dir(out.empty() ? default_run_dir(name) : out, members, configs);

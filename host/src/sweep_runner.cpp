@@ -87,14 +87,29 @@ bool is_sweep_dir(const std::string& path) { return fs::exists(SweepDir{path}.ma
 SweepDir create_sweep_dir(const std::string& path, const std::vector<SweepMember>& members,
                           const std::vector<PipelineConfig>& configs) {
   SweepDir dir{create_empty_directory(path, "sweep directory")};
-  sdk::Table manifest{{"index", "id", "label"}, {}};
-  for (size_t i = 0; i < members.size(); ++i) {
-    auto run = create_run_dir(dir.member(members[i].id), configs.at(i));
-    write_status(run, "pending");
-    manifest.rows.push_back({std::to_string(members[i].index), members[i].id, members[i].label});
-  }
-  write_csv(dir.manifest(), manifest);
+  complete_sweep_dir(dir, members, configs);
   return dir;
+}
+
+void complete_sweep_dir(const SweepDir& dir, const std::vector<SweepMember>& members,
+                        const std::vector<PipelineConfig>& configs) {
+  fs::create_directories(dir.path);
+  for (size_t i = 0; i < members.size(); ++i) {
+    const RunDir run{dir.member(members[i].id)};
+    if (fs::exists(run.resolved())) continue;
+    try {
+      write_status(create_run_dir(run.path, configs.at(i)), "pending");
+    } catch (const std::exception&) {
+      // Another job of the same sweep created it first; only a directory without its
+      // resolved.toml is a real problem.
+      if (!fs::exists(run.resolved())) throw;
+    }
+  }
+  if (!fs::exists(dir.manifest())) {
+    sdk::Table manifest{{"index", "id", "label"}, {}};
+    for (const auto& m : members) manifest.rows.push_back({std::to_string(m.index), m.id, m.label});
+    write_csv(dir.manifest(), manifest);
+  }
 }
 
 std::vector<std::pair<std::string, std::string>> sweep_manifest(const SweepDir& dir) {

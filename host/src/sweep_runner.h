@@ -30,6 +30,11 @@ bool is_sweep_dir(const std::string& path);
 SweepDir create_sweep_dir(const std::string& path, const std::vector<SweepMember>& members,
                           const std::vector<PipelineConfig>& configs);
 
+/// Adds whatever `dir` lacks: a pending run directory per member and the manifest (existing
+/// run directories are kept). How `--sweep-index` jobs share one sweep directory.
+void complete_sweep_dir(const SweepDir& dir, const std::vector<SweepMember>& members,
+                        const std::vector<PipelineConfig>& configs);
+
 /// (id, label) of each member listed in the manifest, in order.
 std::vector<std::pair<std::string, std::string>> sweep_manifest(const SweepDir& dir);
 

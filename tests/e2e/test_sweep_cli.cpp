@@ -81,9 +81,17 @@ TEST_F(SweepCli, SweepIndexRunsOneMemberIntoTheSharedDirectory) {
   const auto out = looplab("run " + file_ + " --out " + dir_ + "/s --sweep-index 1", &rc);
   ASSERT_EQ(rc, 0) << out;
   EXPECT_TRUE(contains(out, "sweep run 1 (model.loops=3)")) << out;
-  std::string listed;
-  test::run_command("ls " + dir_ + "/s", &listed);
-  EXPECT_EQ(listed.rfind("loops-3-", 0), 0u) << listed;
+  // Every member gets its directory (the others pending) and the directory its manifest.
+  const auto manifest = host::read_csv(dir_ + "/s/sweep.csv");
+  ASSERT_EQ(manifest.rows.size(), 2u);
+  EXPECT_TRUE(contains(test::read_file(dir_ + "/s/" + manifest.rows[0][1] + "/run.json"), "\"pending\""));
+  EXPECT_TRUE(contains(test::read_file(dir_ + "/s/" + manifest.rows[1][1] + "/run.json"), "\"complete\""));
+  EXPECT_TRUE(contains(looplab("run " + file_ + " --out " + dir_ + "/s --sweep-index 1", &rc), "already complete"));
+  // The manifest makes the directory a sweep: resuming runs the member not yet done.
+  const auto rest = looplab("run --resume " + dir_ + "/s", &rc);
+  EXPECT_EQ(rc, 0) << rest;
+  EXPECT_TRUE(contains(rest, "1 of 2 runs to do")) << rest;
+  EXPECT_TRUE(fs::exists(dir_ + "/s/compare/compare.md")) << rest;
   const auto bad = looplab("run " + file_ + " --out " + dir_ + "/s --sweep-index 2", &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_TRUE(contains(bad, "--sweep-index 2 is out of range (the sweep has 2 runs: 0..1)")) << bad;
