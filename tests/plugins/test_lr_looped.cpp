@@ -131,6 +131,18 @@ TEST_F(LrLooped, TheLearnedLrScalesOnlyThePromptAndGetsAGradient) {
   EXPECT_NE(grad.item<double>(), 0.0);
 }
 
+TEST_F(LrLooped, ForwardsKeyMasksToTheInnerBlock) {
+  auto m = model(file(lr_block("")), 5);
+  const auto& block = m->blocks().front();
+  ASSERT_TRUE(block->supports_key_mask());
+  auto h = torch::randn({2, 6, 16});
+  auto all = torch::ones({1, 6}, torch::kBool);
+  EXPECT_TRUE(torch::allclose(block->forward_masked(h, all), block->forward(h), 1e-6, 1e-6));
+  auto hide = all.clone();
+  hide[0][1] = false;
+  EXPECT_FALSE(torch::allclose(block->forward_masked(h, hide), block->forward(h), 1e-6, 1e-6));
+}
+
 TEST_F(LrLooped, ItsTrajectoryIsLoggedInTrainCsv) {
   const auto path = file(lr_block("") + "[run]\nthreads = 1\n[evaluation]\nprompts = 32\nbootstrap = 10\n"
                                           "[outputs]\nfigures = false\n",

@@ -20,6 +20,10 @@ class LrLoopedBlock : public sdk::Block {
     return injection_->forward(y, e, p);
   }
   bool wants_positions() const override { return inner_->wants_positions(); }
+  bool supports_key_mask() const override { return inner_->supports_key_mask(); }
+  torch::Tensor forward_masked(const torch::Tensor& h, const torch::Tensor& key_mask) override {
+    return inner_->forward_masked(h, key_mask);
+  }
   std::vector<std::pair<std::string, torch::Tensor>> traced_scalars() override {
     auto out = inner_->traced_scalars();
     out.insert(out.begin(), {"lr", injection_->lr});
