@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <sstream>
 
@@ -20,7 +21,12 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-std::string rounded(double v, double unit = 0.01) { return sdk::Table::num(std::round(v / unit) * unit); }
+// Seconds and milliseconds for the log: two decimals.
+std::string rounded(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", v);
+  return text;
+}
 
 struct Settings {
   std::string directions;  // filter | hessian
