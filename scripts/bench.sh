@@ -12,11 +12,12 @@
 # glibc's default malloc, with the same no-mmap/no-trim setting looplab makes itself at
 # start-up, or both), OUT (directory for the raw JSON lines).
 # Prints per size: looplab ms, PyTorch ms and the ratio looplab / PyTorch (medians over rounds).
+# `scripts/bench.sh --summarize RAW.jsonl` prints the table of an earlier run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD=${BUILD:-build}
-THREADS=${THREADS:-$(nproc)}
+THREADS=${THREADS:-$(getconf _NPROCESSORS_ONLN)}
 ROUNDS=${ROUNDS:-2}
 CONFIGS=${CONFIGS:-"tiny small study paper standard12"}
 EXTRA=${EXTRA:-"mamba-small mamba-paper eval eval-noisy"}
@@ -24,6 +25,46 @@ PY_MALLOC=${PY_MALLOC:-both}
 OUT=${OUT:-$(mktemp -d /tmp/looplab-bench.XXXXXX)}
 PY=.venv/bin/python
 LOOPLAB=$BUILD/bin/looplab
+summarize() {  # summarize RAW_JSONL: the table
+"$PY" - "$1" <<'EOF'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
+order, stats, peak, notes = [], {}, {}, {}
+for r in rows:
+    if r["config"] not in order:
+        order.append(r["config"])
+    if r.get("skipped"):
+        notes[r["config"]] = r.get("note", "skipped")
+        continue
+    for key in ("ms_per_step", "ms_min", "cpu_ms"):
+        stats.setdefault((r["config"], r["impl"], key), []).append(r.get(key))
+    peak[(r["config"], r["impl"])] = max(peak.get((r["config"], r["impl"]), 0), r["peak_mb"])
+
+def med(c, impl, key="ms_per_step"):
+    v = [x for x in stats.get((c, impl, key), []) if x is not None]
+    return (min(v) if key == "ms_min" else statistics.median(v)) if v else None
+
+fmt = lambda v: "-" if v is None else f"{v:.2f}"
+ratio = lambda a, b: "-" if a is None or b is None else f"{a / b:.2f}"
+pk = lambda c, i: "-" if (c, i) not in peak else f"{peak[(c, i)]:.0f}"
+print("looplab, PyTorch: median wall ms per step (median over rounds); ratio = looplab / PyTorch")
+print("min ratio: fastest steps; cpu ratio: median process CPU ms per step (not counting other processes)")
+print(f"{'config':<12} {'looplab':>9} {'PyTorch':>9} {'ratio':>5} {'PyT+mal':>9} {'ratio':>5} | "
+      f"{'min ratio':>9} {'cpu ratio':>9} | {'looplab MiB':>11} {'PyTorch MiB':>11} rounds")
+for c in order:
+    if c in notes and (c, "looplab", "ms_per_step") not in stats:
+        print(f"{c:<12} {notes[c]}")
+        continue
+    l, p, pm = med(c, "looplab"), med(c, "pytorch"), med(c, "pytorch-malloc")
+    unit = " (ms per evaluation)" if c.startswith("eval") else ""
+    print(f"{c:<12} {fmt(l):>9} {fmt(p):>9} {ratio(l, p):>5} {fmt(pm):>9} {ratio(l, pm):>5} | "
+          f"{ratio(med(c, 'looplab', 'ms_min'), med(c, 'pytorch', 'ms_min')):>9} "
+          f"{ratio(med(c, 'looplab', 'cpu_ms'), med(c, 'pytorch', 'cpu_ms')):>9} | "
+          f"{pk(c, 'looplab'):>11} {pk(c, 'pytorch'):>11} {len(stats.get((c, 'looplab', 'ms_per_step'), []))}{unit}")
+EOF
+}
+if [ "${1:-}" = --summarize ]; then summarize "$2"; exit 0; fi
+
 [ -x "$LOOPLAB" ] || { echo "bench.sh: $LOOPLAB not found (BUILD=...)" >&2; exit 2; }
 [ -x "$PY" ] || { echo "bench.sh: $PY not found (scripts/setup.sh)" >&2; exit 2; }
 
@@ -32,23 +73,23 @@ LOOPLAB=$BUILD/bin/looplab
 export OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=1
 REPS_ARG=()
 [ -n "${REPS:-}" ] && REPS_ARG=(--reps "$REPS")
+mkdir -p "$OUT"
 RAW=$OUT/raw.jsonl
 : > "$RAW"
 
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(getconf _NPROCESSORS_ONLN) cores"
 echo "threads: $THREADS (OMP_NUM_THREADS=$OMP_NUM_THREADS MKL_NUM_THREADS=$MKL_NUM_THREADS)"
 echo "load:    $(uptime | sed 's/.*load average: //') (1/5/15 min, before)"
 
 py() {  # py MALLOC_MODE CONFIG
-  local tag=pytorch
   if [ "$1" = tuned ]; then
-    tag=pytorch-malloc
     MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824 \
-      "$PY" bench/pytorch_reference.py --config "$2" --threads "$THREADS" "${REPS_ARG[@]}" 2>/dev/null
+      "$PY" bench/pytorch_reference.py --config "$2" --threads "$THREADS" "${REPS_ARG[@]}" 2>/dev/null |
+      sed 's/"impl": "pytorch"/"impl": "pytorch-malloc"/'
   else
     "$PY" bench/pytorch_reference.py --config "$2" --threads "$THREADS" "${REPS_ARG[@]}" 2>/dev/null
-  fi | sed "s/\"impl\": \"pytorch\"/\"impl\": \"$tag\"/"
+  fi
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -68,32 +109,4 @@ done
 echo "load:    $(uptime | sed 's/.*load average: //') (1/5/15 min, after)"
 echo "raw:     $RAW"
 echo
-
-"$PY" - "$RAW" <<'EOF'
-import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
-order, ms, peak, notes = [], {}, {}, {}
-for r in rows:
-    if r["config"] not in order:
-        order.append(r["config"])
-    if r.get("skipped"):
-        notes[r["config"]] = r.get("note", "skipped")
-        continue
-    ms.setdefault((r["config"], r["impl"]), []).append(r["ms_per_step"])
-    peak[(r["config"], r["impl"])] = max(peak.get((r["config"], r["impl"]), 0), r["peak_mb"])
-med = lambda k: statistics.median(ms[k]) if k in ms else None
-fmt = lambda v: "-" if v is None else f"{v:.2f}"
-pk = lambda c, i: "-" if (c, i) not in peak else f"{peak[(c, i)]:.0f}"
-print(f"{'config':<12} {'looplab ms':>11} {'PyTorch ms':>11} {'ratio':>6} {'PyT+malloc':>11} {'ratio':>6} "
-      f"{'looplab MiB':>11} {'PyTorch MiB':>11}  runs")
-for c in order:
-    if c in notes and (c, "looplab") not in ms:
-        print(f"{c:<12} {notes[c]}")
-        continue
-    l, p, pm = med((c, "looplab")), med((c, "pytorch")), med((c, "pytorch-malloc"))
-    ratio = lambda a, b: "-" if a is None or b is None else f"{a / b:.2f}"
-    unit = " (ms per evaluation)" if c.startswith("eval") else ""
-    print(f"{c:<12} {fmt(l):>11} {fmt(p):>11} {ratio(l, p):>6} {fmt(pm):>11} {ratio(l, pm):>6} "
-          f"{pk(c, 'looplab'):>11} {pk(c, 'pytorch'):>11}  "
-          f"{len(ms.get((c, 'looplab'), []))}{unit}")
-EOF
+summarize "$RAW"

@@ -31,6 +31,7 @@
 #include <sstream>
 
 #include <sys/resource.h>
+#include <time.h>
 
 namespace po = boost::program_options;
 
@@ -105,6 +106,14 @@ double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// CPU time of the whole process (every thread), in ms: unlike wall time it does not count the
+// time other processes hold the cores, so it stays comparable on a loaded machine.
+double cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
 // The pipeline `looplab run` would get for this size (validated against the plugins' schemas).
 std::string pipeline_text(const BenchSize& s, const std::string& device, int64_t threads) {
   std::ostringstream t;
@@ -148,14 +157,16 @@ BenchRow train_row(const BenchSize& s, const PipelineConfig& cfg, const Options&
   reset_peak(device);
   for (int64_t i = 0; i < o.warmup; ++i) loss = step(b, dims, pts, gen);
   sync(device);
-  std::vector<double> ms;
+  std::vector<double> ms, cpu;
   for (int64_t i = 0; i < row.reps; ++i) {
-    const double t0 = now_ms();
+    const double t0 = now_ms(), c0 = cpu_ms();
     loss = step(b, dims, pts, gen);
     sync(device);
     ms.push_back(now_ms() - t0);
+    cpu.push_back(cpu_ms() - c0);
   }
   row.ms = median(ms);
+  row.cpu_ms = median(cpu);
   row.ms_min = *std::min_element(ms.begin(), ms.end());
   row.tokens_per_s = static_cast<double>(cfg.batch_size * 2 * pts) / (row.ms / 1e3);
   row.peak_mb = peak_mb(device);
@@ -177,18 +188,19 @@ BenchRow eval_row(const BenchSize& s, const PipelineConfig& cfg, const Options& 
   auto task = make_task(cfg);
   row.reps = o.reps > 0 ? std::min<int64_t>(o.reps, s.default_reps) : s.default_reps;
   const double norm = task->y_second_moment(cfg.n_dims);
-  std::vector<double> ms;
+  std::vector<double> ms, cpu;
   reset_peak_rss();
   for (int64_t i = 0; i < row.reps + 1; ++i) {  // the first is warm-up
-    const double t0 = now_ms();
+    const double t0 = now_ms(), c0 = cpu_ms();
     const auto prompts = evaluation_prompts(*task, cfg);
     for (const auto& name : task->baselines()) {
       auto pred = baseline_predictions(name, prompts.xs, prompts.ys, task->noise_variance());
       error_rows(name, 0, pred, prompts.ys, norm, cfg);
     }
-    if (i > 0) ms.push_back(now_ms() - t0);
+    if (i > 0) ms.push_back(now_ms() - t0), cpu.push_back(cpu_ms() - c0);
   }
   row.ms = median(ms);
+  row.cpu_ms = median(cpu);
   row.ms_min = *std::min_element(ms.begin(), ms.end());
   row.tokens_per_s = static_cast<double>(cfg.eval_prompts) / (row.ms / 1e3);
   row.peak_mb = peak_rss_mb();
@@ -207,9 +219,9 @@ std::string json_line(const BenchRow& r) {
   } else {
     char buf[256];
     std::snprintf(buf, sizeof buf,
-                  ", \"ms_per_step\": %.3f, \"ms_min\": %.3f, \"tokens_per_s\": %.1f, \"peak_mb\": %.1f, \"reps\": %lld, "
+                  ", \"ms_per_step\": %.3f, \"ms_min\": %.3f, \"cpu_ms\": %.3f, \"tokens_per_s\": %.1f, \"peak_mb\": %.1f, \"reps\": %lld, "
                   "\"threads\": %lld, \"loss\": %.6g",
-                  r.ms, r.ms_min, r.tokens_per_s, r.peak_mb, static_cast<long long>(r.reps),
+                  r.ms, r.ms_min, r.cpu_ms, r.tokens_per_s, r.peak_mb, static_cast<long long>(r.reps),
                   static_cast<long long>(r.threads), r.loss);
     j << buf;
   }
@@ -220,17 +232,17 @@ std::string json_line(const BenchRow& r) {
 }
 
 void print_table_header() {
-  std::printf("%-12s %-6s %12s %12s %14s %10s %5s  %s\n", "config", "device", "ms/step", "min ms", "tokens/s",
-              "peak MiB", "reps", "note");
+  std::printf("%-12s %-6s %12s %12s %12s %14s %10s %5s  %s\n", "config", "device", "ms/step", "min ms", "cpu ms",
+              "tokens/s", "peak MiB", "reps", "note");
 }
 
 void print_table_row(const BenchRow& r) {
   if (r.skipped) {
-    std::printf("%-12s %-6s %12s %12s %14s %10s %5s  %s\n", r.config.c_str(), r.device.c_str(), "-", "-", "-", "-",
-                "-", r.note.c_str());
+    std::printf("%-12s %-6s %12s %12s %12s %14s %10s %5s  %s\n", r.config.c_str(), r.device.c_str(), "-", "-", "-", "-",
+                "-", "-", r.note.c_str());
   } else {
-    std::printf("%-12s %-6s %12.2f %12.2f %14.0f %10.0f %5lld  %s\n", r.config.c_str(), r.device.c_str(), r.ms,
-                r.ms_min, r.tokens_per_s, r.peak_mb, static_cast<long long>(r.reps), r.note.c_str());
+    std::printf("%-12s %-6s %12.2f %12.2f %12.2f %14.0f %10.0f %5lld  %s\n", r.config.c_str(), r.device.c_str(), r.ms,
+                r.ms_min, r.cpu_ms, r.tokens_per_s, r.peak_mb, static_cast<long long>(r.reps), r.note.c_str());
   }
   std::fflush(stdout);
 }
@@ -335,10 +347,10 @@ int bench_command(const std::vector<std::string>& args) {
   }
   if (!o.csv.empty()) {
     std::ofstream csv(o.csv);
-    csv << "config,device,ms_per_step,ms_min,tokens_per_s,peak_mb,reps,threads,loss,note\n";
+    csv << "config,device,ms_per_step,ms_min,cpu_ms,tokens_per_s,peak_mb,reps,threads,loss,note\n";
     for (const auto& r : rows)
       csv << r.config << ',' << r.device << ',' << (r.skipped ? "" : std::to_string(r.ms)) << ','
-          << (r.skipped ? "" : std::to_string(r.ms_min)) << ',' << (r.skipped ? "" : std::to_string(r.tokens_per_s))
+          << (r.skipped ? "" : std::to_string(r.ms_min)) << ',' << (r.skipped ? "" : std::to_string(r.cpu_ms)) << ',' << (r.skipped ? "" : std::to_string(r.tokens_per_s))
           << ',' << (r.skipped ? "" : std::to_string(r.peak_mb)) << ',' << r.reps << ',' << r.threads << ','
           << r.loss << ",\"" << r.note << "\"\n";
     if (!csv) {
