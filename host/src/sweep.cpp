@@ -42,8 +42,8 @@ std::string hex(uint64_t value, int digits) {
   return std::string(buf + 16 - digits);
 }
 
-// A value as it should read in a directory name: scalars as written, a block (or a list of
-// blocks) by its type, anything else by a short hash.
+// A value as it should read in a directory name: scalars as written, a list of scalars
+// joined by '+', a block (or a list of blocks) by its type, anything else by a short hash.
 std::string compact_text(const toml::node& node) {
   if (auto s = node.value<std::string>()) return *s;
   if (node.is_integer() || node.is_floating_point() || node.is_boolean()) return toml_text(node);
@@ -53,6 +53,11 @@ std::string compact_text(const toml::node& node) {
     return "";
   };
   std::string out = type_of_table(node);
+  if (const auto* array = node.as_array(); array && array->empty()) return "none";
+  if (const auto* array = node.as_array(); array && !array->front().is_table() && !array->front().is_array()) {
+    for (const auto& item : *array) out += (out.empty() ? "" : "+") + compact_text(item);
+    return out;
+  }
   if (const auto* array = node.as_array()) {
     for (const auto& item : *array) {
       auto type = type_of_table(item);

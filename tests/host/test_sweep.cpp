@@ -113,6 +113,11 @@ TEST_F(Sweep, IdsAreReadableUniqueAndDependOnlyOnTheOverrides) {
   ASSERT_EQ(blocks.size(), 2u);
   EXPECT_EQ(blocks[0].id.rfind("blocks-gpt-", 0), 0u) << blocks[0].id;
   EXPECT_NE(blocks[0].id, blocks[1].id);
+  // Lists of numbers read as their elements.
+  const auto lists = expand(file("[sweep.grid]\n\"evaluation.iterations\" = [[20, 40], []]\n"));
+  ASSERT_EQ(lists.size(), 2u);
+  EXPECT_EQ(lists[0].id.rfind("iterations-20_40-", 0), 0u) << lists[0].id;
+  EXPECT_EQ(lists[1].id.rfind("iterations-none-", 0), 0u) << lists[1].id;
 }
 
 TEST_F(Sweep, MemberDocumentPlacesValuesAndNamesTheRun) {
