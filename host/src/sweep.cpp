@@ -16,7 +16,7 @@ namespace {
 
 const std::vector<std::string> kSweepKeys = {"grid", "zip", "seeds"};
 
-// One swept key: its dotted target, where its values live inside [sweep], and how many.
+// One swept key: its dotted target, where its values live inside [sweep], and the values.
 struct Axis {
   std::string key;                    // dotted target, e.g. "model.loops"
   std::vector<std::string> source;    // path of the value array below [sweep]
