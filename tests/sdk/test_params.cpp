@@ -49,7 +49,7 @@ TEST(Descriptor, FingerprintIsThisBuild) {
   EXPECT_EQ(fp.torch_minor, static_cast<uint32_t>(TORCH_VERSION_MINOR));
   EXPECT_EQ(fp.cxx11_abi, static_cast<uint32_t>(_GLIBCXX_USE_CXX11_ABI));
   looplab_plugin_descriptor d{1, 0, sizeof(looplab_plugin_descriptor), {0, 1, 2, 11, 1}, "x", "1", nullptr};
-  EXPECT_EQ(describe(d), "SDK 1.0, ABI 1.0, LibTorch 2.11, C++11 ABI 1");
+  EXPECT_EQ(describe(d), "SDK 0.1, ABI 1.0, LibTorch 2.11, C++11 ABI 1");
 }
 
 TEST(Descriptor, ComponentKindFollowsTheFactory) {
