@@ -23,12 +23,8 @@ class Analyses : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(test::temp_dir("analyses"));
-    const auto pipeline = *dir_ + "/pipeline.toml";
-    test::write_file(pipeline, "extends = [\"" + std::string(LOOPLAB_SOURCE_DIR) + "/tests/e2e/data/tiny.toml\"]\n"
-                               "[training]\nsteps = 300\n"
-                               "[[analyses]]\ntype = \"loop_iterations\"\nmax_iterations = 10\n");
     int rc;
-    *log_ = looplab("run " + pipeline + " --out " + run(), &rc);
+    *log_ = test::train_tiny(*dir_, "[[analyses]]\ntype = \"loop_iterations\"\nmax_iterations = 10\n", &rc);
     rc_ = rc;
   }
   static std::string run() { return *dir_ + "/run"; }
