@@ -220,13 +220,15 @@ TEST(Mamba2Block, MatchesTheDefinitionWrittenOutStepByStep) {
 // ---------------------------------------------------------------------------------------------
 // Fast scans against the references: values and gradients of everything.
 
+// The fused scan works on vectors of 16 floats or 8 doubles of channels: D 22 gives d_inner 44,
+// two whole vectors and a part of one in float, five and a part in double.
 TEST(MambaBlock, FusedScanMatchesSequentialInFloat) {
-  expect_twins_agree("mamba", 24, {{"scan", std::string("fused")}}, {{"scan", std::string("sequential")}},
+  expect_twins_agree("mamba", 22, {{"scan", std::string("fused")}}, {{"scan", std::string("sequential")}},
                      "dt_proj.bias", torch::kFloat, 1e-5);
 }
 
 TEST(MambaBlock, FusedScanMatchesSequentialInDouble) {
-  expect_twins_agree("mamba", 24, {{"scan", std::string("fused")}}, {{"scan", std::string("sequential")}},
+  expect_twins_agree("mamba", 22, {{"scan", std::string("fused")}}, {{"scan", std::string("sequential")}},
                      "dt_proj.bias", torch::kDouble, 1e-10);
 }
 
