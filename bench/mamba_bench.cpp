@@ -2,7 +2,7 @@
 //   build/bin/looplab_bench_mamba [--threads N] [--reps N] [--warmup N]
 // Prints (median ms over reps after warm-up):
 //   1. the selective scan at B 64, S 62, d_inner 256, N 16 (a D 128 block on the study's
-//      31-point prompts), forward + backward: fused vs sequential;
+//      31-point prompts), forward + backward: fused and parallel vs sequential;
 //   2. the Mamba-2 SSD layer at the same size (8 heads of 32 channels): chunked vs sequential;
 //   3. one training step (loss over the window, backward, Adam) of looped models built from
 //      the plugins as the host builds them: D 64, d 5, 11 points, b 10, T 5, batch 64;
@@ -86,7 +86,10 @@ void bench_selective_scan(const Settings& s) {
   std::printf("selective scan, B %ld S %ld d_inner %ld N %ld, forward + backward:\n", Bt, S, Di, N);
   const double seq = time_grad(s, inputs, [&] { return blocks::selective_scan_sequential(x, delta, A, B, C, D); });
   const double fused = time_grad(s, inputs, [&] { return blocks::selective_scan_fused(x, delta, A, B, C, D); });
-  std::printf("  sequential %9.2f ms\n  fused      %9.2f ms   %.1fx faster\n", seq, fused, seq / fused);
+  const double parallel =
+      time_grad(s, inputs, [&] { return blocks::selective_scan_parallel(x, delta, A, B, C, D); });
+  std::printf("  sequential %9.2f ms\n  fused      %9.2f ms   %.1fx faster\n  parallel   %9.2f ms   %.1fx faster\n",
+              seq, fused, seq / fused, parallel, seq / parallel);
   torch::NoGradGuard no_grad;
   const double seq_f = median_ms(s, [&] { blocks::selective_scan_sequential(x, delta, A, B, C, D); });
   const double fused_f = median_ms(s, [&] { blocks::selective_scan_fused(x, delta, A, B, C, D); });

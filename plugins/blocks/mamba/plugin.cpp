@@ -53,9 +53,11 @@ sdk::Component mamba_component() {
                        .at_most(65536));
   schema.push_back(sdk::float_param("dt_scale", 1.0, "dt_proj.weight ~ U(-s, s), s = dt_scale / sqrt(dt_rank)")
                        .at_least(0.0));
-  schema.push_back(sdk::string_param("scan", "fused", "selective scan: fused (one C++ autograd node on CPU) or "
-                                                      "sequential (reference, LibTorch ops per step)")
-                       .one_of({"fused", "sequential"}));
+  schema.push_back(sdk::string_param("scan", "fused",
+                                     "selective scan: fused (one C++ autograd node on CPU; sequential elsewhere), "
+                                     "parallel (log-depth scan of LibTorch ops, any device) or sequential "
+                                     "(reference, LibTorch ops per step)")
+                       .one_of({"fused", "parallel", "sequential"}));
   auto factory = [](const sdk::Params& p, const sdk::BlockContext& ctx) -> std::shared_ptr<sdk::Block> {
     auto options = with_common(blocks::MambaBlockOptions(ctx.n_embd), p, ctx)
                        .dt_rank(p.get_int("dt_rank"))

@@ -7,14 +7,36 @@ namespace looplab::blocks {
 
 ScanKind parse_scan_kind(const std::string& name) {
   if (name == "fused") return ScanKind::Fused;
+  if (name == "parallel") return ScanKind::Parallel;
   if (name == "sequential") return ScanKind::Sequential;
-  throw std::invalid_argument("mamba: unknown scan '" + name + "' (expected fused or sequential)");
+  throw std::invalid_argument("mamba: unknown scan '" + name + "' (expected fused, parallel or sequential)");
 }
 
 torch::Tensor selective_scan(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& A,
                              const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D, ScanKind kind) {
-  if (kind == ScanKind::Fused) return selective_scan_fused(x, delta, A, B, C, D);
+  switch (kind) {
+    case ScanKind::Fused: return selective_scan_fused(x, delta, A, B, C, D);
+    case ScanKind::Parallel: return selective_scan_parallel(x, delta, A, B, C, D);
+    case ScanKind::Sequential: break;
+  }
   return selective_scan_sequential(x, delta, A, B, C, D);
+}
+
+torch::Tensor selective_scan_parallel(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& A,
+                                      const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D) {
+  // Step t is the affine map h -> a_t h + u_t. Composing step t with the steps before it,
+  // Hillis-Steele style, doubles the span each round: after the round with offset k, entry t
+  // is the composition of steps (t - 2k, t]; with h_{-1} = 0 the final u_t is h_t. Products of
+  // decays only, never a division, so underflow gives exact zeros and no NaN.
+  auto a = torch::exp(delta.unsqueeze(-1) * A);                  // [Bt, S, Di, N]
+  auto u = (delta * x).unsqueeze(-1) * B.unsqueeze(2);           // [Bt, S, Di, N]
+  const int64_t S = x.size(1);
+  for (int64_t k = 1; k < S; k *= 2) {
+    const auto a_late = a.narrow(1, k, S - k), a_early = a.narrow(1, 0, S - k);
+    u = torch::cat({u.narrow(1, 0, k), torch::addcmul(u.narrow(1, k, S - k), a_late, u.narrow(1, 0, S - k))}, 1);
+    if (2 * k < S) a = torch::cat({a.narrow(1, 0, k), a_late * a_early}, 1);
+  }
+  return torch::matmul(u, C.unsqueeze(-1)).squeeze(-1) + D * x;  // sum_n C_t[n] h_t[i, n]
 }
 
 torch::Tensor selective_scan_sequential(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& A,

@@ -16,11 +16,16 @@ enum class ScanKind {
   /// One autograd node whose forward and backward run the recurrence in C++ loops
   /// (CPU, float and double); other devices and types take the sequential path.
   Fused,
+  /// Log-depth (Hillis-Steele) scan of whole-tensor LibTorch ops: ceil(log2 S) rounds over
+  /// [Bt, S, Di, N] tensors; any device, differentiable by autograd. It moves O(S log S Di N)
+  /// data per call (Mamba-1's decays differ per channel and state), so on a CPU it is slower
+  /// than even the sequential scan (looplab_bench_mamba prints both).
+  Parallel,
   /// Reference: one step of LibTorch ops per time step over views taken once.
   Sequential,
 };
 
-/// "fused" or "sequential" -> ScanKind; throws std::invalid_argument on anything else.
+/// "fused", "parallel" or "sequential" -> ScanKind; throws std::invalid_argument on anything else.
 ScanKind parse_scan_kind(const std::string& name);
 
 /// The selective scan computed by `kind`.
@@ -31,6 +36,10 @@ torch::Tensor selective_scan(const torch::Tensor& x, const torch::Tensor& delta,
 /// Reference scan: the recurrence step by step with LibTorch ops (any device, differentiable).
 torch::Tensor selective_scan_sequential(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& A,
                                         const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D);
+
+/// Log-depth scan: the steps' affine maps composed in ceil(log2 S) rounds (any device).
+torch::Tensor selective_scan_parallel(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& A,
+                                      const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D);
 
 /// Fused scan: a custom autograd function with hand-written forward and exact backward
 /// (states recomputed, not stored). CPU float/double only; falls back to the sequential
