@@ -88,7 +88,8 @@ void bench_selective_scan(const Settings& s) {
   const double fused = time_grad(s, inputs, [&] { return blocks::selective_scan_fused(x, delta, A, B, C, D); });
   const double parallel =
       time_grad(s, inputs, [&] { return blocks::selective_scan_parallel(x, delta, A, B, C, D); });
-  std::printf("  sequential %9.2f ms\n  fused      %9.2f ms   %.1fx faster\n  parallel   %9.2f ms   %.1fx faster\n",
+  std::printf("  sequential %9.2f ms\n  fused      %9.2f ms   sequential / fused    = %.2f\n"
+              "  parallel   %9.2f ms   sequential / parallel = %.2f\n",
               seq, fused, seq / fused, parallel, seq / parallel);
   torch::NoGradGuard no_grad;
   const double seq_f = median_ms(s, [&] { blocks::selective_scan_sequential(x, delta, A, B, C, D); });
