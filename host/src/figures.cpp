@@ -25,6 +25,8 @@ constexpr const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "
                                    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 // Markers help with few points and clutter with many (training curves).
 constexpr size_t kMaxPointsWithMarkers = 40;
+// Longest series label kept in a key beside the plot (900 px wide); longer ones go below it.
+constexpr size_t kMaxLabelBesidePlot = 32;
 
 struct Point {
   double x, y, lo, hi;
@@ -391,10 +393,17 @@ std::string render_figure(const sdk::FigureSpec& figure,
   }
   write_file(dir / dat_name, dat.str());
 
+  // Short labels sit right of the plot; long ones (compare's setting lists) go under it, one
+  // per line, on a taller canvas, so that they never squeeze the plot itself.
+  size_t longest = 0;
+  for (const auto& s : figure.series) longest = std::max(longest, s.label.size());
+  const bool key_below = longest > kMaxLabelBesidePlot;
+  const int height = 600 + (key_below ? 20 * static_cast<int>(block) : 0);
+
   std::ostringstream gp;
   gp << "# figure '" << one_line(figure.name) << "'; re-render in this directory with: gnuplot "
      << one_line(gp_name) << "\n";
-  gp << terminal(900, 600);
+  gp << terminal(900, height);
   gp << "set output " << gp_quote(png_name) << '\n';
   gp << "set title " << gp_quote(figure.title) << '\n';
   gp << "set xlabel " << gp_quote(figure.xlabel) << '\n';
@@ -402,7 +411,8 @@ std::string render_figure(const sdk::FigureSpec& figure,
   if (figure.log_x) gp << "set logscale x 10\n";
   if (figure.log_y) gp << "set logscale y 10\n";
   gp << "set grid xtics ytics mxtics mytics linecolor rgb '#d0d0d0', linecolor rgb '#eeeeee'\n";
-  gp << "set key outside right top noautotitle\n";
+  gp << (key_below ? "set key bmargin left vertical Left reverse maxcols 1 noautotitle\n"
+                   : "set key outside right top noautotitle\n");
   for (const auto& label : skipped) gp << "# series " << gp_quote(label) << " has no plottable points\n";
   if (plots.empty()) {
     gp << "set xrange [" << (figure.log_x ? "1:10" : "0:1") << "]\n";

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace looplab::host {
@@ -193,6 +195,35 @@ TEST_F(RenderFigure, WritesPngScriptAndDataWithBand) {
   EXPECT_EQ(blocks[1][0], (std::vector<double>{0, 3}));
   // Rendering again replaces the files rather than failing on them.
   EXPECT_EQ(render_figure(fig, {{"eval", csv}}, out_dir), png);
+}
+
+// Width and height from a PNG's IHDR chunk (big-endian, bytes 16-23).
+std::pair<uint32_t, uint32_t> png_size(const std::string& bytes) {
+  auto be32 = [&](size_t at) {
+    uint32_t v = 0;
+    for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(bytes.at(at + i));
+    return v;
+  };
+  return {be32(16), be32(20)};
+}
+
+TEST_F(RenderFigure, LongLabelsGoUnderThePlotOnATallerCanvas) {
+  if (!gnuplot_on_path()) GTEST_SKIP() << "gnuplot is not installed";
+  const std::string csv = write_eval_csv();
+  sdk::FigureSpec fig;
+  fig.name = "short";
+  fig.series.push_back({"model", "eval", "examples", "err_mean", "predictor", "model", "", ""});
+  fig.series.push_back({"averaging", "eval", "examples", "err_mean", "predictor", "averaging", "", ""});
+  const std::string png = render_figure(fig, {{"eval", csv}}, path("figs"));
+  EXPECT_NE(slurp(fs::path(path("figs")) / "short.gp").find("set key outside right top"), std::string::npos);
+  EXPECT_EQ(png_size(slurp(png)), std::make_pair(900u, 600u));
+  // compare's labels list every setting that differs between runs.
+  fig.name = "long";
+  fig.series[0].label = "iterations=[ 20, 40 ], repeat=1, type=gpt, looped=true, loops=10";
+  fig.series[1].label = "iterations=[], repeat=12, type=mamba, looped=false, loops=1";
+  const std::string long_png = render_figure(fig, {{"eval", csv}}, path("figs"));
+  EXPECT_NE(slurp(fs::path(path("figs")) / "long.gp").find("set key bmargin"), std::string::npos);
+  EXPECT_EQ(png_size(slurp(long_png)), std::make_pair(900u, 640u));  // 20 px per series
 }
 
 TEST_F(RenderFigure, WhereFilterSelectsExactlyTheMatchingRows) {
