@@ -184,7 +184,8 @@ template <typename T>
 LOOPLAB_INLINE void backward_group(const ScanDims& dim, const ScanInputs<T>& in, const T* gy, const Group& q,
                                    Scratch<T>& s, const ScanGrads<T>& grad) {
   const int64_t S = dim.steps, N = dim.states, Di = dim.channels, G = dim.groups;
-  Vec<T>*states = s.states.get(), *decays = s.decays.get();
+  Vec<T>* states = s.states.get();
+  Vec<T>* decays = s.decays.get();
   for (int64_t t = 0; t < S; ++t) {
     const int64_t row = (q.b * S + t) * Di + q.c0;
     const Vec<T> dv = load(in.delta + row, q.w), dx = dv * load(in.x + row, q.w);
@@ -196,7 +197,8 @@ LOOPLAB_INLINE void backward_group(const ScanDims& dim, const ScanInputs<T>& in,
       states[t * N + n] = a * prev[n] + dx * Bt[n];
     }
   }
-  Vec<T>*gh = s.h.get(), *gA = s.gA.get();
+  Vec<T>* gh = s.h.get();
+  Vec<T>* gA = s.gA.get();
   std::fill(gh, gh + N, Vec<T>{});
   std::fill(gA, gA + N, Vec<T>{});
   Vec<T> gD{};
