@@ -36,15 +36,18 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
-/// A vector of 64 bytes of T (GCC vector extension: element-wise arithmetic, lanes by []).
+/// Bytes in one vector of lanes: one AVX-512 register.
+constexpr int64_t kVectorBytes = 64;
+
+/// A vector of kVectorBytes of T (GCC vector extension: element-wise arithmetic, lanes by []).
 template <typename T>
 struct Lanes {
-  typedef T type __attribute__((vector_size(64)));
-  static constexpr int64_t count = 64 / sizeof(T);
+  typedef T type __attribute__((vector_size(kVectorBytes)));
+  static constexpr int64_t count = kVectorBytes / sizeof(T);
 };
 template <typename T>
 using Vec = typename Lanes<T>::type;
-using VecI32 = int32_t __attribute__((vector_size(64)));
+using VecI32 = int32_t __attribute__((vector_size(kVectorBytes)));
 
 /// The first w lanes from p, the rest zero (w <= lanes).
 template <typename T>
@@ -125,15 +128,18 @@ struct ScanGrads {
   T* D_item;  // [Bt][groups x lanes]: each item's share of dD
 };
 
-/// Scratch of one worker, in vectors: the running state (forward) or dL/dh and dA
-/// (backward), N each; for backward also one group's states and decays, and the partial sums
-/// of dB and dC over the groups of an item, S x N each. Uninitialised: written before read.
+/// Scratch of one worker, in vectors: the running state (forward) or dL/dh (backward), N; for
+/// backward also dA and a zero initial state, N each, one group's states and decays, and the
+/// partial sums of dB and dC over the groups of an item, S x N each. Uninitialised (but for
+/// the zeros): written before read.
 template <typename T>
 struct Scratch {
   Scratch(const ScanDims& dim, bool for_backward)
-      : h(new Vec<T>[dim.states]), gA(new Vec<T>[dim.states]), zeros(new Vec<T>[dim.states]()) {
+      : h(new Vec<T>[dim.states]) {
     if (for_backward) {
       const int64_t rows = dim.steps * dim.states;
+      gA.reset(new Vec<T>[dim.states]);
+      zeros.reset(new Vec<T>[dim.states]());
       states.reset(new Vec<T>[rows]);
       decays.reset(new Vec<T>[rows]);
       partial_B.reset(new Vec<T>[rows]);
@@ -303,13 +309,17 @@ ScanInputs<T> pointers(const torch::Tensor& x, const torch::Tensor& delta, const
           vectors<T>(p.At),  vectors<T>(p.At2),   vectors<T>(p.D)};
 }
 
+int64_t lanes_of(const torch::Tensor& x) {
+  return kVectorBytes / static_cast<int64_t>(x.element_size());
+}
+
 ScanDims dims_of(const torch::Tensor& x, const torch::Tensor& A) {
-  const int64_t lanes = 64 / static_cast<int64_t>(x.element_size());
+  const int64_t lanes = lanes_of(x);
   return {x.size(0), x.size(1), x.size(2), A.size(1), (x.size(2) + lanes - 1) / lanes};
 }
 
 int64_t padded_channels(const ScanDims& dim, const torch::Tensor& x) {
-  return dim.groups * 64 / static_cast<int64_t>(x.element_size());
+  return dim.groups * lanes_of(x);
 }
 
 torch::Tensor forward_cpu(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& A,
