@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""An independent PyTorch implementation of looplab's training step (docs/STUDY.md
-sections 2-4), timed on the same configurations as `looplab bench`.
+"""An independent PyTorch implementation of looplab's training step (docs/model.md, sections
+"Tokens and prompts" through "Training"), timed on the same configurations as `looplab bench`.
 
 Same math as looplab: prompts drawn fresh each step (x ~ N(0, I), w ~ N(0, I), y = x.w),
 tokens [x_1, (y_1, 0..0), ...], one read-in Linear(d -> D), a learned positional table,
