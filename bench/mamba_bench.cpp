@@ -10,8 +10,8 @@
 #include "selective_scan.h"
 #include "ssd.h"
 
-#include "plugin_registry.h"
-#include "sequence_model.h"
+#include "registry/plugin_registry.h"
+#include "model/sequence_model.h"
 
 #include <looplab/sdk/plugin.h>
 

@@ -1,5 +1,6 @@
 # looplab_add_plugin(NAME <name> KIND block|task|analysis SOURCES <files...>
-#                    [LIBRARIES <libs...>] [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
+#                    [MODULE_SOURCES <files...>] [LIBRARIES <libs...>]
+#                    [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
 # Builds a plugin library the way the host expects: one exported entry symbol (hidden
 # visibility for everything else), no undefined symbols, named liblooplab_<kind>_<name>.so.
 # It lands in LOOPLAB_PLUGIN_OUTPUT_DIR (looplab's own tree: build/lib/looplab/plugins) or,
@@ -7,8 +8,17 @@
 # copies it to <prefix>/lib/looplab/plugins, where a looplab installed in the same prefix
 # finds it without --plugin-path, unless NO_INSTALL is given or LOOPLAB_PLUGIN_NO_INSTALL is set
 # (test fixtures). The same file serves looplab's tree and its package.
+# MODULE_SOURCES (optional): the plugin's module, the code that does the work apart from its
+# SDK glue. It becomes a static library looplab_<kind>_<name>_module (position-independent,
+# hidden visibility like the plugin, linked PUBLIC with looplab::sdk and LIBRARIES, the calling
+# directory, i.e. the plugin's source folder, as its PUBLIC include directory; never installed)
+# that the plugin library links; tests and benchmarks link it too, to use the module without
+# recompiling it. SOURCES then holds the glue only (plugin.cpp). Without MODULE_SOURCES,
+# SOURCES is the whole plugin.
+# Inside looplab's tree (where the looplab_warnings target exists) both are built with
+# -Wall -Wextra.
 function(looplab_add_plugin)
-  cmake_parse_arguments(P "NO_INSTALL" "NAME;KIND;OUTPUT_DIRECTORY" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(P "NO_INSTALL" "NAME;KIND;OUTPUT_DIRECTORY" "SOURCES;MODULE_SOURCES;LIBRARIES" ${ARGN})
   if(NOT P_NAME OR NOT P_KIND OR NOT P_SOURCES)
     message(FATAL_ERROR "looplab_add_plugin needs NAME, KIND and SOURCES")
   endif()
@@ -23,8 +33,28 @@ function(looplab_add_plugin)
     endif()
   endif()
   set(target looplab_${P_KIND}_${P_NAME})
+  if(P_MODULE_SOURCES)
+    # Static, but compiled like the plugin's own code: it ends up inside the plugin library.
+    add_library(${target}_module STATIC ${P_MODULE_SOURCES})
+    target_include_directories(${target}_module PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+    target_link_libraries(${target}_module PUBLIC looplab::sdk ${P_LIBRARIES})
+    set_target_properties(${target}_module PROPERTIES
+      POSITION_INDEPENDENT_CODE ON
+      CXX_VISIBILITY_PRESET hidden
+      VISIBILITY_INLINES_HIDDEN ON)
+  endif()
   add_library(${target} MODULE ${P_SOURCES})
   target_link_libraries(${target} PRIVATE looplab::sdk ${P_LIBRARIES})
+  if(P_MODULE_SOURCES)
+    target_link_libraries(${target} PRIVATE ${target}_module)
+  endif()
+  # -Wall -Wextra for looplab's own plugins (and fixtures); the target exists only in looplab's tree.
+  if(TARGET looplab_warnings)
+    target_link_libraries(${target} PRIVATE looplab_warnings)
+    if(P_MODULE_SOURCES)
+      target_link_libraries(${target}_module PRIVATE looplab_warnings)
+    endif()
+  endif()
   target_link_options(${target} PRIVATE -Wl,--no-undefined)
   set_target_properties(${target} PROPERTIES
     CXX_VISIBILITY_PRESET hidden

@@ -33,6 +33,6 @@ LOOPLAB_PLUGIN("gru", "0.1.0") {
                        .ln_eps(p.get_float("ln_eps"));
     return std::make_shared<GruPluginBlock>(options);
   };
-  return {sdk::make_block_component("gru", "0.1.0", "pre-LN residual GRU: h + W_o GRU(LN(h)), no positions",
+  return {sdk::make_block_component(looplab_plugin, "pre-LN residual GRU: h + W_o GRU(LN(h)), no positions",
                                     std::move(schema), factory)};
 }

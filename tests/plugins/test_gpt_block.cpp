@@ -1,6 +1,6 @@
-// The GPT block plugin (STUDY.md section 3), built through the registry as the host builds it.
+// The GPT block plugin (docs/model.md#gpt-block), built through the registry as the host builds it.
 
-#include "plugin_registry.h"
+#include "registry/plugin_registry.h"
 
 #include <looplab/sdk/plugin.h>
 

@@ -9,8 +9,8 @@
 #include <cmath>
 #include <stdexcept>
 
-// The analysis module is plain LibTorch: compiled in here, it is checked without the plugin loader.
-#include "../../plugins/analyses/loss_landscape/landscape.cpp"
+// The analysis module (linked: looplab_analysis_loss_landscape_module), checked without the plugin loader.
+#include "loss_landscape.h"
 
 namespace looplab {
 namespace {

@@ -1,9 +1,9 @@
 // The lr_looped block: a wrapped block's schema is validated as its own, a frozen lr = 1 is the
 // classic looped model, and the learned lr gets gradients and is logged.
-#include "config_loader.h"
-#include "csv.h"
-#include "model_factory.h"
-#include "pipeline.h"
+#include "config/config_loader.h"
+#include "common/csv.h"
+#include "model/model_factory.h"
+#include "config/pipeline.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -46,7 +46,7 @@ class LrLooped : public ::testing::Test {
     return path;
   }
   host::PipelineConfig pipeline(const std::string& path) {
-    return host::build_pipeline(host::load_config(path, {}), path, test::bundled_registry());
+    return host::build_pipeline(host::load_config(path, {}), path, test::bundled_registry(), host::check_factories);
   }
   std::string errors(const std::string& path) {
     try {

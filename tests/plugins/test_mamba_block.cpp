@@ -1,10 +1,10 @@
-// The Mamba-1 ("mamba") and Mamba-2 ("mamba2") block plugins (STUDY.md section 3), built through
-// the registry as the host builds them: the definition written out by hand, every scan against
-// the sequential reference (values and gradients), causality, huge steps, initialisation, and
-// a looped model that carries no state from one call to the next.
+// The Mamba-1 ("mamba") and Mamba-2 ("mamba2") block plugins (docs/model.md#mamba-1-block,
+// #mamba-2-block), built through the registry as the host builds them: the definition written out
+// by hand, every scan against the sequential reference (values and gradients), causality, huge
+// steps, initialisation, and a looped model that carries no state from one call to the next.
 
-#include "plugin_registry.h"
-#include "sequence_model.h"
+#include "registry/plugin_registry.h"
+#include "model/sequence_model.h"
 
 #include <looplab/sdk/plugin.h>
 

@@ -1,5 +1,5 @@
 // The plugin registry: discovery of the bundled plugins and one clear line per bad library.
-#include "plugin_registry.h"
+#include "registry/plugin_registry.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

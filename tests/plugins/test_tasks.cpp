@@ -1,7 +1,7 @@
-// The linear-regression task plugins (STUDY.md section 1), built through the registry.
+// The linear-regression task plugins (docs/model.md#tasks), built through the registry.
 
-#include "devices.h"
-#include "plugin_registry.h"
+#include "common/devices.h"
+#include "registry/plugin_registry.h"
 
 #include <looplab/sdk/plugin.h>
 

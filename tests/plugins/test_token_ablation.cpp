@@ -2,8 +2,8 @@
 // can be evaluated on part of a prompt (state mask, dropped tokens, key mask), and key masks in
 // the GPT block (every query still sees itself; a block without attention refuses clearly).
 
-#include "plugin_registry.h"
-#include "sequence_model.h"
+#include "registry/plugin_registry.h"
+#include "model/sequence_model.h"
 
 #include <looplab/sdk/plugin.h>
 
@@ -15,8 +15,8 @@
 #include <cmath>
 #include <stdexcept>
 
-// The analysis module is plain LibTorch: compiled in here, it is checked without the plugin loader.
-#include "../../plugins/analyses/token_ablation/token_ablation.cpp"
+// The analysis module (linked: looplab_analysis_token_ablation_module), checked without the plugin loader.
+#include "token_ablation.h"
 
 namespace looplab {
 namespace {

@@ -1,8 +1,13 @@
 #pragma once
 // Error of a looped model as a function of the number of loop iterations k = 1..K
-// (STUDY.md section 5, "loop-iteration curve"). Plain LibTorch: usable without the SDK.
+// (docs/model.md#loop-iteration-curve). The curve is plain LibTorch; the analysis that runs a
+// trained model for k = 1..K and reports the curve works through the SDK's analysis types.
+
+#include <looplab/sdk/analysis.h>
 
 #include <torch/types.h>
+
+#include <cstdint>
 
 namespace looplab::analyses {
 
@@ -16,5 +21,16 @@ struct LoopIterationCurve {
 
 /// Summarises normalized errors err [K, N, n] (iteration, prompt, position).
 LoopIterationCurve loop_iteration_curve(const torch::Tensor& err);
+
+/// The analysis' parameters.
+struct LoopIterationsSettings {
+  int64_t max_iterations = 0;  ///< Largest k evaluated; 0 = max(4b, 20).
+  int64_t batch = 256;         ///< Prompts per forward pass.
+};
+
+/// The loop_iterations analysis: runs the trained looped model for k = 1..K iterations on the
+/// evaluation prompts and writes the table `loop_iterations`, its figure and a note. Throws
+/// std::invalid_argument when the model is not looped.
+void run_loop_iterations(sdk::AnalysisContext& ctx, const LoopIterationsSettings& settings);
 
 }  // namespace looplab::analyses

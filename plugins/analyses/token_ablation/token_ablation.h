@@ -1,7 +1,7 @@
 #pragma once
-// Token ablation (STUDY.md section 6, E4): evaluate with only the first n or the last n of the
-// prompt's 2P tokens x_1, y_1, ..., x_P, y_P. Index bookkeeping and error summaries; plain
-// LibTorch, usable without the SDK.
+// Token ablation (docs/experiments.md#e4-token-ablation): evaluate with only the first n or the
+// last n of the prompt's 2P tokens x_1, y_1, ..., x_P, y_P. Index bookkeeping and error summaries
+// (plain LibTorch), and the analysis that evaluates a trained model that way (SDK analysis types).
 //
 // Which error is reported: the prediction of y_i is read at x_i's token, so only kept x tokens
 // ("kept queries") have a prediction. Keeping the first n leaves x_1 .. x_q, q = ceil(n/2), and
@@ -9,6 +9,8 @@
 // same prediction: the extra token is y_q, after its own query). Keeping the last n (n >= 2)
 // always keeps the prompt's last query x_P, which sees floor(n/2) - 1 complete examples (plus,
 // for odd n, one y without its x). n = 1 keeps only y_P: no query, no row.
+
+#include <looplab/sdk/analysis.h>
 
 #include <torch/types.h>
 
@@ -58,5 +60,22 @@ struct QueryErrors {
 /// Summarises normalized errors err [N, n_points] over the point indices `queries` (non-empty,
 /// ascending; the last one is the reported query).
 QueryErrors summarize_queries(const torch::Tensor& err, const std::vector<int64_t>& queries);
+
+/// The analysis' parameters, read and checked by the plugin's factory.
+struct TokenAblationSettings {
+  std::string mode;                  ///< state | drop | keys
+  bool original_positions = true;    ///< drop: kept tokens keep their positional rows
+  std::vector<Keep> keeps;           ///< Ends to keep, in order.
+  std::vector<int64_t> n_tokens;     ///< Explicit token counts, or empty (n_step, 2 n_step, ..., 2P).
+  int64_t n_step = 1;                ///< Step of n when n_tokens is empty.
+  std::vector<int64_t> multipliers;  ///< Of the trained b.
+  std::vector<int64_t> iterations;   ///< Explicit iteration counts (override multipliers).
+  int64_t batch = 256;               ///< Prompts per forward pass.
+};
+
+/// The token_ablation analysis: for every kept end, token count n and iteration count, the
+/// normalized error at the kept queries in the chosen mode; writes the tables
+/// `token_ablation_first` / `token_ablation_last`, one figure each and a note.
+void run_token_ablation(sdk::AnalysisContext& ctx, const TokenAblationSettings& settings);
 
 }  // namespace looplab::analyses

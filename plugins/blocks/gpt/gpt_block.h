@@ -1,5 +1,5 @@
 #pragma once
-// Pre-LN GPT-2 block (STUDY.md section 3): h += Attn(LN(h)); h += MLP(LN(h)).
+// Pre-LN GPT-2 block (docs/model.md#gpt-block): h += Attn(LN(h)); h += MLP(LN(h)).
 // Plain LibTorch module: usable without the looplab SDK.
 
 #include <torch/arg.h>

@@ -36,7 +36,6 @@ LOOPLAB_PLUGIN("gpt", "0.1.0") {
                        .ln_eps(p.get_float("ln_eps"));
     return std::make_shared<GptPluginBlock>(options);
   };
-  return {sdk::make_block_component("gpt", "0.1.0",
-                                    "pre-LN GPT-2 block: causal softmax attention + tanh-GELU MLP",
+  return {sdk::make_block_component(looplab_plugin, "pre-LN GPT-2 block: causal softmax attention + tanh-GELU MLP",
                                     std::move(schema), factory)};
 }

@@ -1,5 +1,5 @@
 // SDK glue for the lr-looped block: any block plugin (`inner`) with the learnable-lr injection.
-#include "lr_injection.h"
+#include "lr_looped.h"
 
 #include <looplab/sdk/plugin.h>
 
@@ -52,7 +52,7 @@ LOOPLAB_PLUGIN("lr_looped", "0.1.0") {
     return std::make_shared<LrLoopedBlock>(
         std::move(inner), blocks::LrInjectionOptions().lr_init(p.get_float("lr_init")).trainable(p.get_bool("trainable")));
   };
-  return {sdk::make_block_component("lr_looped", "0.1.0",
+  return {sdk::make_block_component(looplab_plugin,
                                     "any block with a learnable input scale: Y + lr * E + P (one lr for all iterations)",
                                     std::move(schema), factory)};
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Mamba-1 block (STUDY.md section 3) with a pre-RMSNorm residual: h + Mixer(RMSNorm(h)).
+// Mamba-1 block (docs/model.md#mamba-1-block) with a pre-RMSNorm residual: h + Mixer(RMSNorm(h)).
 // Mixer: in_proj -> (x, z); x = SiLU(causal depthwise conv(x)); (dt, B, C) = x_proj(x);
 // delta = softplus(dt_proj(dt)); y = selective_scan(x, delta, A = -exp(A_log), B, C, D);
 // out_proj(y * SiLU(z)). Stateless: conv and scan start from zero on every call.

@@ -46,7 +46,7 @@ Options with_common(Options options, const sdk::Params& p, const sdk::BlockConte
       .depth(ctx.depth);
 }
 
-sdk::Component mamba_component() {
+sdk::Component mamba_component(const sdk::PluginInfo& plugin) {
   auto schema = common_schema();
   schema.push_back(sdk::int_param("dt_rank", 0, "rank of the step-size projection; 0 = ceil(n_embd / 16)")
                        .at_least(0)
@@ -66,11 +66,11 @@ sdk::Component mamba_component() {
     return std::make_shared<SsmPluginBlock<blocks::MambaBlock>>(blocks::MambaBlock(options));
   };
   return sdk::make_block_component(
-      "mamba", "0.1.0", "Mamba-1 block: pre-RMSNorm residual around conv + selective scan + SiLU gate",
-      std::move(schema), factory);
+      plugin, "Mamba-1 block: pre-RMSNorm residual around conv + selective scan + SiLU gate", std::move(schema),
+      factory);
 }
 
-sdk::Component mamba2_component() {
+sdk::Component mamba2_component(const sdk::PluginInfo& plugin) {
   auto schema = common_schema();
   schema.push_back(sdk::int_param("headdim", 32, "channels per head (must divide expand * n_embd)").at_least(1));
   schema.push_back(sdk::int_param("chunk", 32, "steps per chunk of the chunked SSD").at_least(1).at_most(65536));
@@ -89,10 +89,10 @@ sdk::Component mamba2_component() {
     return std::make_shared<SsmPluginBlock<blocks::Mamba2Block>>(blocks::Mamba2Block(options));
   };
   return sdk::make_block_component(
-      "mamba2", "0.1.0", "Mamba-2 block: pre-RMSNorm residual around conv + chunked SSD (scalar A per head) + gated RMSNorm",
+      "mamba2", plugin.version, "Mamba-2 block: pre-RMSNorm residual around conv + chunked SSD (scalar A per head) + gated RMSNorm",
       std::move(schema), factory);
 }
 
 }  // namespace
 
-LOOPLAB_PLUGIN("mamba", "0.1.0") { return {mamba_component(), mamba2_component()}; }
+LOOPLAB_PLUGIN("mamba", "0.1.0") { return {mamba_component(looplab_plugin), mamba2_component(looplab_plugin)}; }

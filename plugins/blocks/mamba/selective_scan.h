@@ -1,5 +1,5 @@
 #pragma once
-// Mamba-1's selective scan (STUDY.md section 3), per batch item b, channel i and state n:
+// Mamba-1's selective scan (docs/model.md#selective-scan), per batch item b, channel i and state n:
 //   h_t[i, n] = exp(delta_t[i] * A[i, n]) * h_{t-1}[i, n] + delta_t[i] * B_t[n] * x_t[i],  h_{-1} = 0
 //   y_t[i]    = sum_n C_t[n] * h_t[i, n] + D[i] * x_t[i]
 // Shapes: x, delta [Bt, S, Di]; A [Di, N]; B, C [Bt, S, N]; D [Di]; y [Bt, S, Di].

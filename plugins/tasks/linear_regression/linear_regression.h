@@ -1,6 +1,6 @@
 #pragma once
-// Linear regression prompts (STUDY.md section 1): x ~ N(0, I_d), w ~ N(0, I_d) per prompt,
-// y = x.w (+ e, e ~ N(0, noise_std^2)). Plain LibTorch: usable without the looplab SDK.
+// Linear regression prompts (docs/model.md#linear-regression): x ~ N(0, I_d), w ~ N(0, I_d) per
+// prompt, y = x.w (+ e, e ~ N(0, noise_std^2)). Plain LibTorch: usable without the looplab SDK.
 
 #include <ATen/core/Generator.h>
 #include <torch/arg.h>

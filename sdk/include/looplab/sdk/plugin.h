@@ -4,8 +4,13 @@
 ///
 /// @code
 /// LOOPLAB_PLUGIN("gpt", "1.0.0") {
-///   return {looplab::sdk::make_block_component("gpt", "1.0.0", "pre-LN GPT-2 block",
-///                                             schema(), factory)};
+///   // A component named like its library: name and version come from looplab_plugin.
+///   return {looplab::sdk::make_block_component(looplab_plugin, "pre-LN GPT-2 block",
+///                                             schema(), factory),
+///           // Any further component names itself, usually with the library's version.
+///           looplab::sdk::make_block_component("gpt_tied", looplab_plugin.version,
+///                                             "GPT-2 block, tied weights", tied_schema(),
+///                                             tied_factory)};
 /// }
 /// @endcode
 
@@ -20,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -50,6 +56,13 @@ struct Component {
   ComponentKind kind() const { return static_cast<ComponentKind>(factory.index()); }
 };
 
+/// A plugin library's name and version as LOOPLAB_PLUGIN(NAME, VERSION) states them, once.
+/// The macro defines `looplab_plugin`, one of these, for the code in its braces.
+struct PluginInfo {
+  const char* name;     ///< Library-level name, e.g. "gpt" (the descriptor's plugin_name).
+  const char* version;  ///< Library-level version, e.g. "0.1.0" (the descriptor's plugin_version).
+};
+
 /// A block component.
 Component make_block_component(std::string name, std::string version, std::string summary,
                                ParamSchema params, BlockFactory factory);
@@ -59,6 +72,25 @@ Component make_task_component(std::string name, std::string version, std::string
 /// An analysis component.
 Component make_analysis_component(std::string name, std::string version, std::string summary,
                                   ParamSchema params, AnalysisFactory factory);
+
+/// A block component named like its library, with the library's version:
+/// `make_block_component(looplab_plugin, summary, schema, factory)`. Inline, so a plugin that
+/// uses it needs no symbol a 1.0 host's SDK library lacks.
+inline Component make_block_component(const PluginInfo& plugin, std::string summary, ParamSchema params,
+                                      BlockFactory factory) {
+  return make_block_component(plugin.name, plugin.version, std::move(summary), std::move(params), std::move(factory));
+}
+/// A task component named like its library, with the library's version.
+inline Component make_task_component(const PluginInfo& plugin, std::string summary, ParamSchema params,
+                                     TaskFactory factory) {
+  return make_task_component(plugin.name, plugin.version, std::move(summary), std::move(params), std::move(factory));
+}
+/// An analysis component named like its library, with the library's version.
+inline Component make_analysis_component(const PluginInfo& plugin, std::string summary, ParamSchema params,
+                                         AnalysisFactory factory) {
+  return make_analysis_component(plugin.name, plugin.version, std::move(summary), std::move(params),
+                                 std::move(factory));
+}
 
 /// The fingerprint of whatever is compiling this header.
 inline constexpr looplab_fingerprint this_build() {
@@ -70,13 +102,19 @@ inline constexpr looplab_fingerprint this_build() {
 /// Whether a plugin built with `plugin` can be loaded by a host built with `host`.
 bool compatible(const looplab_fingerprint& plugin, const looplab_fingerprint& host);
 
-/// "SDK 0.1, ABI 1.0, LibTorch 2.11, C++11 ABI 1".
+/// The build a descriptor records, as one line: "SDK <major>.<minor>, ABI <major>.<minor>,
+/// LibTorch <major>.<minor>, C++11 ABI <0|1>" from its fingerprint and ABI version (e.g.
+/// "SDK 1.0, ABI 1.0, LibTorch 2.11, C++11 ABI 1"); whatever the descriptor holds, not this build.
 std::string describe(const looplab_plugin_descriptor& descriptor);
 
 }  // namespace looplab::sdk
 
-/// Defines the plugin's entry point; the braces that follow return its components.
+/// Defines the plugin's entry point; the braces that follow return its components. NAME and
+/// VERSION (string literals) are the library's; inside the braces `looplab_plugin` (a
+/// looplab::sdk::PluginInfo) holds them, for make_block_component(looplab_plugin, ...) and
+/// the like.
 #define LOOPLAB_PLUGIN(NAME, VERSION)                                                      \
+  static constexpr ::looplab::sdk::PluginInfo looplab_plugin{NAME, VERSION};               \
   static std::vector<::looplab::sdk::Component> looplab_make_components();                \
   static const void* looplab_components() {                                              \
     static const std::vector<::looplab::sdk::Component> components = looplab_make_components(); \
@@ -86,7 +124,8 @@ std::string describe(const looplab_plugin_descriptor& descriptor);
   looplab_plugin_entry(void) {                                                             \
     static const looplab_plugin_descriptor descriptor{                                    \
         LOOPLAB_ABI_MAJOR, LOOPLAB_ABI_MINOR, sizeof(looplab_plugin_descriptor),          \
-        ::looplab::sdk::this_build(), NAME, VERSION, &looplab_components};                 \
+        ::looplab::sdk::this_build(), looplab_plugin.name, looplab_plugin.version,        \
+        &looplab_components};                                                              \
     return &descriptor;                                                                    \
   }                                                                                        \
   static std::vector<::looplab::sdk::Component> looplab_make_components()

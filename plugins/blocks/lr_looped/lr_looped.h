@@ -1,6 +1,7 @@
 #pragma once
-// The lr-looped input injection (STUDY.md section 3): Y_{t-1} + lr * E + P with one learnable
-// scalar lr shared by every iteration. Plain LibTorch module: usable without the looplab SDK.
+// The lr-looped input injection (docs/model.md#lr-looped-injection): Y_{t-1} + lr * E + P with
+// one learnable scalar lr shared by every iteration. Plain LibTorch module: usable without the
+// looplab SDK.
 
 #include <torch/arg.h>
 #include <torch/nn/module.h>

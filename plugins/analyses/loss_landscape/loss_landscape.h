@@ -1,13 +1,17 @@
 #pragma once
-// Loss landscape around trained weights (STUDY.md section 6, E8): directions in parameter space
-// (Li et al. 2018 filter-normalized random ones, or the top Hessian eigenvectors) and the loss
-// on a grid along them. Plain LibTorch over lists of parameter tensors, usable without the SDK.
+// Loss landscape around trained weights (docs/experiments.md#e8-loss-landscape): directions in
+// parameter space (Li et al. 2018 filter-normalized random ones, or the top Hessian eigenvectors)
+// and the loss on a grid along them. The pieces are plain LibTorch over lists of parameter
+// tensors; the analysis that applies them to a trained run works through the SDK's analysis types.
+
+#include <looplab/sdk/analysis.h>
 
 #include <ATen/core/Generator.h>
 #include <torch/types.h>
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace looplab::analyses {
@@ -59,5 +63,20 @@ torch::Tensor loss_grid(const std::vector<torch::Tensor>& params, const Directio
 
 /// `resolution` evenly spaced values from -range to range (both included; {0} for resolution 1).
 std::vector<double> grid_axis(double range, int64_t resolution);
+
+/// The analysis' parameters (the plugin's schema documents each).
+struct LossLandscapeSettings {
+  std::string directions;   ///< filter | hessian
+  bool include_1d = false;  ///< filter: 1-D parameters get a direction too.
+  int64_t seed = 0, dims = 2, resolution = 41, prompts = 256, batch = 256, hessian_iterations = 100;
+  double range = 1.0, hessian_tol = 1e-4;
+  bool log_scale = true;  ///< Logarithmic loss axis and colours.
+};
+
+/// The loss_landscape analysis: the training loss on the first `prompts` evaluation prompts over
+/// a 1-D or 2-D grid around the trained weights along the chosen directions; writes the tables
+/// `loss_landscape` and `loss_landscape_directions`, the figures and a note. The trained
+/// weights are restored bit-exactly afterwards.
+void run_loss_landscape(sdk::AnalysisContext& ctx, const LossLandscapeSettings& settings);
 
 }  // namespace looplab::analyses

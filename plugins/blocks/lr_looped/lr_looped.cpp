@@ -1,4 +1,4 @@
-#include "lr_injection.h"
+#include "lr_looped.h"
 
 #include <torch/types.h>
 
