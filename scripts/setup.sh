@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake git python3 python3-venv
-          libboost1.74-dev libboost-program-options-dev libtomlplusplus-dev libspdlog-dev
+          libboost1.74-dev libboost-program-options-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
           libgtest-dev gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do

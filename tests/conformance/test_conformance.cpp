@@ -2,8 +2,8 @@
 // directory in LOOPLAB_PLUGIN_PATH, so a new plugin is checked by pointing that variable at it.
 // Also proves the checker can fail, and drives `looplab plugins check`.
 
-#include "conformance.h"
-#include "plugin_registry.h"
+#include "registry/conformance.h"
+#include "registry/plugin_registry.h"
 
 #include <looplab/sdk/plugin.h>
 

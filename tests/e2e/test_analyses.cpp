@@ -1,6 +1,6 @@
 // Analyses end to end: [[analyses]] in a pipeline, `looplab analyze` on a finished run, and an
 // analysis library dropped into a fresh plugin directory with no rebuild of the host.
-#include "csv.h"
+#include "common/csv.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

@@ -2,6 +2,10 @@
 // benchmark, never in tests), and the [run] tf32 / [training] cuda_graphs keys.
 #include "test_support.h"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 namespace looplab {
@@ -14,9 +18,14 @@ TEST(BenchCli, TinyRowIsOneJsonLineWithTimings) {
   int rc = -1;
   auto out = looplab("bench --config tiny --reps 2 --warmup 1 --threads 1 --json", &rc);
   EXPECT_EQ(rc, 0) << out;
-  EXPECT_TRUE(contains(out, "{\"config\": \"tiny\", \"impl\": \"looplab\"")) << out;
-  EXPECT_TRUE(contains(out, "\"ms_per_step\": ")) << out;
-  EXPECT_TRUE(contains(out, "\"peak_mb\": ")) << out;
+  // One line, one JSON object with the keys bench/pytorch_reference.py prints too.
+  ASSERT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  const auto row = nlohmann::json::parse(out);
+  EXPECT_EQ(row.at("config"), "tiny");
+  EXPECT_EQ(row.at("impl"), "looplab");
+  EXPECT_GT(row.at("ms_per_step").get<double>(), 0.0) << out;
+  EXPECT_GT(row.at("peak_mb").get<double>(), 0.0) << out;
+  EXPECT_EQ(row.at("reps"), 2);
 }
 
 TEST(BenchCli, UnknownSizeIsBadInput) {

@@ -1,6 +1,6 @@
 // The looplab executable end to end: configuration errors, bad output directories, a tiny
 // pipeline that learns, and resuming that reproduces an uninterrupted run.
-#include "csv.h"
+#include "common/csv.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

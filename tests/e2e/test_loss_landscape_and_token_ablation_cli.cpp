@@ -1,7 +1,7 @@
 // The loss-landscape and token-ablation analyses end to end: in a pipeline, through
 // `looplab analyze`, against the run's own evaluation, and dropped into a host that was
 // built and installed without them.
-#include "csv.h"
+#include "common/csv.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

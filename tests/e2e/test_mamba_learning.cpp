@@ -1,6 +1,6 @@
 // A tiny looped Mamba pipeline run by the looplab executable learns linear regression in
 // context: at i = 2d examples its error is well below the averaging estimator's.
-#include "csv.h"
+#include "common/csv.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // Sweeps end to end: `looplab sweep count|list`, `run` of a whole family (in process and as
 // parallel jobs), one member with --sweep-index, resuming, and the comparison it ends with.
-#include "csv.h"
+#include "common/csv.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

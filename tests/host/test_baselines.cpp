@@ -1,7 +1,7 @@
 // In-context baselines and the bootstrap error band.
 
-#include "baselines.h"
-#include "error_band.h"
+#include "evaluation/baselines.h"
+#include "evaluation/error_band.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>

@@ -1,6 +1,6 @@
 // `looplab compare`: labels from what differs, and the figures and table it writes.
-#include "compare.h"
-#include "csv.h"
+#include "reporting/compare.h"
+#include "common/csv.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -96,6 +96,7 @@ std::string fake_run(const std::string& root, const std::string& name, int loops
     eval += "averaging,0," + std::to_string(i) + ",0.9,0.8,1\n";
   }
   test::write_file(dir + "/eval.csv", eval);
+  test::write_file(dir + "/run.json", "{\"status\": \"complete\", \"trained_loops\": " + std::to_string(loops) + "}\n");
   return dir;
 }
 
@@ -117,6 +118,23 @@ TEST(Compare, WritesOverlayFiguresAndATableOfFinalNumbers) {
   ASSERT_EQ(loops.rows.size(), 4u);
   EXPECT_EQ(loops.rows[0], (std::vector<std::string>{"loops=5", "5", "0.05"}));
   EXPECT_EQ(loops.rows[1], (std::vector<std::string>{"loops=5", "20", "0.05"}));
+}
+
+TEST(Compare, TakesTheTrainedBFromWhatTheRunRecorded) {
+  const auto root = test::temp_dir("compare_b");
+  const auto a = fake_run(root, "a", 5, 0.2, false);
+  const auto b = fake_run(root, "b", 10, 0.1, false);
+  // A staircase that stopped short of its end trains at another b than the settings say.
+  test::write_file(a + "/run.json", "{\"status\": \"complete\", \"trained_loops\": 20}\n");
+  const auto md = test::read_file(compare_runs({a, b}, root + "/out"));
+  EXPECT_TRUE(contains(md, "| loops=5 | 20 | 3 |")) << md;
+  test::write_file(a + "/run.json", "{\"status\": \"complete\"}\n");
+  try {
+    compare_runs({a, b}, root + "/out2");
+    ADD_FAILURE() << "compared a run that does not record its b";
+  } catch (const std::runtime_error& e) {
+    EXPECT_TRUE(contains(e.what(), a + "/run.json")) << e.what();
+  }
 }
 
 TEST(Compare, RefusesADirectoryThatIsNotARun) {

@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "config_loader.h"
-#include "diagnostics.h"
+#include "config/config_loader.h"
+#include "common/text.h"
+#include "config/diagnostics.h"
 #include "test_support.h"
 
 namespace looplab::host {

@@ -1,6 +1,7 @@
-// Curriculum staircases (STUDY.md section 4): value at step i is min(start + floor(i / interval) * inc, end).
+// Curriculum staircases (docs/model.md#curriculum-staircase): value at step i is
+// min(start + floor(i / interval) * inc, end).
 
-#include "pipeline.h"
+#include "config/pipeline.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // CSV tables, gnuplot figures and report.md.
-#include "csv.h"
-#include "figures.h"
-#include "report.h"
+#include "common/csv.h"
+#include "reporting/figures.h"
+#include "reporting/report.h"
 
 #include "test_support.h"
 

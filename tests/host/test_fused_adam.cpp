@@ -1,7 +1,7 @@
 // FusedAdam: the same update as torch::optim::Adam (to rounding), the same state and
 // checkpoint format, and the plain fallback where the fused kernel does not apply.
 
-#include "fused_adam.h"
+#include "training/fused_adam.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>

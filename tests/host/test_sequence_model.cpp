@@ -1,8 +1,8 @@
-// The model around the blocks (STUDY.md sections 2-3): tokens, standard and looped passes,
-// the truncated loss window, causality and parameter bookkeeping.
+// The model around the blocks (docs/model.md#standard-and-looped-model): tokens, standard and
+// looped passes, the truncated loss window, causality and parameter bookkeeping.
 
-#include "plugin_registry.h"
-#include "sequence_model.h"
+#include "registry/plugin_registry.h"
+#include "model/sequence_model.h"
 
 #include <looplab/sdk/plugin.h>
 

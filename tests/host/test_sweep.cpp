@@ -1,7 +1,8 @@
 // Sweep expansion: grid, zip and seeds, stable ids, values placed with their positions, and
 // validation of every member before anything runs.
-#include "config_loader.h"
-#include "sweep.h"
+#include "config/config_loader.h"
+#include "config/sweep.h"
+#include "model/model_factory.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -55,7 +56,7 @@ class Sweep : public ::testing::Test {
     auto members = expand_sweep(load_config(path, {}), diags);
     if (!diags.empty()) return diags.render();
     try {
-      build_sweep(path, {}, members, test::bundled_registry());
+      build_sweep(path, {}, members, test::bundled_registry(), check_factories);
     } catch (const ConfigError& e) {
       return e.diagnostics().render();
     }

@@ -1,10 +1,10 @@
 // TrainStep: one eager step is exactly sample -> loss -> backward -> Adam, and (on a GPU) a
 // step replayed from a CUDA graph gives the same parameters as the eager step.
 
-#include "train_step.h"
+#include "training/train_step.h"
 
-#include "devices.h"
-#include "fused_adam.h"
+#include "common/devices.h"
+#include "training/fused_adam.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

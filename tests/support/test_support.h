@@ -1,6 +1,6 @@
 #pragma once
 // Shared helpers for the test executables.
-#include "plugin_registry.h"
+#include "registry/plugin_registry.h"
 
 #include <string>
 

@@ -25,7 +25,8 @@
 extern "C" {
 #endif
 
-/// What a library was compiled against; all fields must match the host's.
+/// What a library was compiled against. The host loads it when sdk_major, torch_major,
+/// torch_minor and cxx11_abi equal its own (sdk_minor is informational: see compatible()).
 typedef struct looplab_fingerprint {
   uint32_t sdk_major;    ///< LOOPLAB_SDK_VERSION_MAJOR of the plugin's build.
   uint32_t sdk_minor;    ///< LOOPLAB_SDK_VERSION_MINOR of the plugin's build.

@@ -54,8 +54,8 @@ struct FigureSpec {
   bool log_y = false;  ///< Logarithmic y axis.
   std::vector<Series> series;  ///< Lines to draw (grid kinds: series[0] names table, x, y, filter).
   FigureKind kind = FigureKind::Lines;  ///< Lines, or a picture of a grid (Contour, Surface).
-  std::string z;       ///< Grid kinds: column of series[0]'s table with the height over (x, y).
-  std::string zlabel;  ///< Grid kinds: label of the height (colour box; z axis of a surface).
+  std::string z{};     ///< Grid kinds: column of series[0]'s table with the height over (x, y).
+  std::string zlabel{};  ///< Grid kinds: label of the height (colour box; z axis of a surface).
   bool log_z = false;  ///< Grid kinds: logarithmic height and colour scale.
 };
 

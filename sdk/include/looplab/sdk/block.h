@@ -17,9 +17,9 @@ struct BlockContext {
   int64_t max_tokens = 0;  ///< Longest sequence the model will see (2 * max points).
 };
 
-/// A causal map [B, S, D] -> [B, S, D]. Output at position s may depend on inputs at
-/// positions <= s only. Blocks hold their parameters as registered submodules; a block
-/// that wraps others must register each inner module once (see DESIGN.md).
+/// A causal map [B, S, D] -> [B, S, D]. Output at position s may depend on inputs at positions <= s
+/// only. Blocks hold their parameters as registered submodules; a block that wraps others must
+/// register each inner module once (see docs/plugins.md#blocks-looplabsdkblockh).
 class Block : public torch::nn::Module {
  public:
   ~Block() override;

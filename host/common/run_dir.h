@@ -1,0 +1,76 @@
+#pragma once
+/// @file run_dir.h
+/// The on-disk format of a run directory and of a sweep directory: every path, run.json and
+/// the train.csv columns. Everything that reads or writes a run goes through this file.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace looplab::host {
+
+/// A run directory (README "What the quickstart does" lists what each file holds).
+struct RunDir {
+  std::string path;  ///< Absolute, normalised.
+  std::string resolved() const { return path + "/resolved.toml"; }  ///< The pipeline, every default written out.
+  std::string status() const { return path + "/run.json"; }         ///< RunStatus as JSON.
+  std::string train_csv() const { return path + "/train.csv"; }     ///< One row per step (train_columns).
+  std::string eval_csv() const { return path + "/eval.csv"; }       ///< One row per predictor and context size.
+  std::string report() const { return path + "/report.md"; }
+  std::string figures() const { return path + "/figures"; }
+  std::string log() const { return path + "/log.txt"; }
+  std::string console() const { return path + "/console.txt"; }  ///< A sweep child's stdout and stderr.
+  std::string checkpoints() const { return path + "/checkpoints"; }
+  std::string analyses() const { return path + "/analyses"; }
+  /// Where analysis `name` writes its tables and figures.
+  std::string analysis(const std::string& name) const { return analyses() + "/" + name; }
+};
+
+/// A sweep directory: the manifest `sweep.csv` (index, id, label), a run directory per member
+/// and, once two members are complete, `compare/`.
+struct SweepDir {
+  std::string path;  ///< Absolute, normalised.
+  std::string manifest() const { return path + "/sweep.csv"; }
+  std::string member(const std::string& id) const { return path + "/" + id; }
+  std::string compare() const { return path + "/compare"; }
+};
+
+/// What run.json holds.
+struct RunStatus {
+  /// "pending", "running", "interrupted", "failed" or "complete" ("complete" only once every
+  /// output exists); "" when the file is missing or unreadable.
+  std::string status;
+  std::string message;        ///< Why it failed, or how to resume; may be empty.
+  int64_t trained_loops = 0;  ///< Loop iterations b at the end of training (1: standard model; 0: not recorded).
+};
+
+/// Reads run.json; a missing or unreadable file gives a RunStatus with an empty status.
+RunStatus read_run_status(const RunDir& dir);
+/// The status word alone ("" if none).
+std::string read_status(const RunDir& dir);
+/// Rewrites run.json atomically with `status` and `message`, keeping what else it records.
+void write_status(const RunDir& dir, const std::string& status, const std::string& message = "");
+/// Writes run.json atomically.
+void write_run_status(const RunDir& dir, const RunStatus& status);
+
+/// The fixed leading columns of train.csv, in order; learned scalars (e.g. `lr`) follow them.
+namespace train_columns {
+inline constexpr const char* kStep = "step";            ///< Optimizer steps taken (1-based).
+inline constexpr const char* kLoss = "loss";            ///< The step's training loss.
+inline constexpr const char* kLossNorm = "loss_norm";   ///< loss / E[y^2] at the step's dims.
+inline constexpr const char* kLoops = "loops";          ///< Loop iterations b of the step.
+inline constexpr const char* kDims = "dims";            ///< Active dimensions of the step.
+inline constexpr const char* kPoints = "points";        ///< Points per prompt of the step.
+inline constexpr const char* kElapsed = "elapsed_s";    ///< Training wall time so far.
+/// All of the above, in file order.
+const std::vector<std::string>& all();
+}  // namespace train_columns
+
+/// Creates `path` unless it exists with something in it (then throws, naming it as `what`);
+/// returns its absolute, normalised path.
+std::string create_empty_directory(const std::string& path, const std::string& what);
+
+/// `path` made absolute and normalised, as RunDir and SweepDir hold it.
+std::string absolute_path(const std::string& path);
+
+}  // namespace looplab::host

@@ -1,0 +1,79 @@
+#include "evaluation/evaluation.h"
+
+#include "evaluation/baselines.h"
+#include "common/devices.h"
+#include "common/seeds.h"
+#include "evaluation/error_band.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+namespace looplab::host {
+
+sdk::Prompts evaluation_prompts(const sdk::Task& task, const PipelineConfig& cfg) {
+  auto gen = make_generator(c10::Device(c10::kCPU), seeds::evaluation_prompts(cfg.eval_seed));
+  return task.sample(cfg.eval_prompts, cfg.n_points, cfg.n_dims, gen, c10::Device(c10::kCPU));
+}
+
+std::vector<int64_t> evaluation_iterations(const PipelineConfig& cfg) {
+  if (!cfg.looped) return {1};
+  std::vector<int64_t> its = cfg.eval_iterations;
+  its.push_back(cfg.trained_loops());
+  std::sort(its.begin(), its.end());
+  its.erase(std::unique(its.begin(), its.end()), its.end());
+  return its;
+}
+
+std::vector<torch::Tensor> model_predictions(SequenceModel& model, const sdk::Prompts& prompts,
+                                             const std::vector<int64_t>& iterations, int64_t batch_size,
+                                             const c10::Device& device) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  std::vector<std::vector<torch::Tensor>> chunks(iterations.size());
+  const int64_t n = prompts.xs.size(0);
+  for (int64_t s = 0; s < n; s += batch_size) {
+    const int64_t len = std::min(batch_size, n - s);
+    auto xs = prompts.xs.narrow(0, s, len).to(device);
+    auto ys = prompts.ys.narrow(0, s, len).to(device);
+    auto preds = model->run(xs, ys, iterations.back(), iterations);
+    for (size_t k = 0; k < preds.size(); ++k) chunks[k].push_back(preds[k].to(torch::kCPU));
+  }
+  model->train(was_training);
+  std::vector<torch::Tensor> out;
+  for (auto& c : chunks) out.push_back(torch::cat(c, 0));
+  return out;
+}
+
+std::vector<EvalRow> error_rows(const std::string& predictor, int64_t iterations, const torch::Tensor& pred,
+                                const torch::Tensor& ys, double y_second_moment, const PipelineConfig& cfg) {
+  auto err = (pred.to(torch::kFloat64) - ys.to(torch::kFloat64)).square() / y_second_moment;
+  auto band = error_band(err, cfg.bootstrap, seeds::bootstrap(cfg.eval_seed));
+  std::vector<EvalRow> rows;
+  for (int64_t i = 0; i < err.size(1); ++i)
+    rows.push_back({predictor, iterations, i, band.mean[i].item<double>(), band.lo[i].item<double>(),
+                    band.hi[i].item<double>()});
+  return rows;
+}
+
+std::vector<EvalRow> evaluate(SequenceModel& model, const sdk::Task& task, const PipelineConfig& cfg,
+                              const c10::Device& device) {
+  const auto prompts = evaluation_prompts(task, cfg);
+  const double norm = task.y_second_moment(cfg.n_dims);
+  const auto its = evaluation_iterations(cfg);
+  const auto preds = model_predictions(model, prompts, its, cfg.eval_batch, device);
+  std::vector<EvalRow> rows;
+  for (size_t k = 0; k < its.size(); ++k) {
+    auto r = error_rows(kModelPredictor, its[k], preds[k], prompts.ys, norm, cfg);
+    rows.insert(rows.end(), r.begin(), r.end());
+  }
+  for (const auto& name : task.baselines()) {
+    auto pred = baseline_predictions(name, prompts.xs, prompts.ys, task.noise_variance());
+    auto r = error_rows(name, 0, pred, prompts.ys, norm, cfg);
+    rows.insert(rows.end(), r.begin(), r.end());
+  }
+  return rows;
+}
+
+}  // namespace looplab::host

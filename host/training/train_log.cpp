@@ -1,0 +1,79 @@
+#include "training/train_log.h"
+
+#include "common/run_dir.h"
+#include "common/text.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace looplab::host {
+
+namespace {
+
+// Keeps the rows of train.csv up to `steps_done`.
+void truncate_train_csv(const std::string& path, int64_t steps_done) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string header, line, kept;
+  std::getline(in, header);
+  kept = header + "\n";
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (std::stoll(line.substr(0, line.find(','))) > steps_done) break;
+    kept += line + "\n";
+  }
+  in.close();
+  std::ofstream(path, std::ios::trunc) << kept;
+}
+
+}  // namespace
+
+TrainLog::TrainLog(const std::string& path, const std::vector<std::string>& scalar_names, int64_t steps_done)
+    : path_(path) {
+  if (steps_done > 0) truncate_train_csv(path, steps_done);
+  const bool fresh = !fs::exists(path);
+  csv_.open(path, std::ios::app);
+  if (!csv_) throw std::runtime_error("cannot write " + path);
+  if (fresh) {
+    csv_ << join(train_columns::all(), ",");
+    for (const auto& name : scalar_names) csv_ << ',' << name;
+    csv_ << '\n';
+  }
+}
+
+void TrainLog::add(const StepRow& row, torch::Tensor loss, const std::vector<torch::Tensor>& scalars) {
+  rows_.push_back(row);
+  losses_.push_back(std::move(loss));
+  scalars_.insert(scalars_.end(), scalars.begin(), scalars.end());
+}
+
+bool TrainLog::flush() {
+  if (rows_.empty()) return false;
+  auto loss_values = torch::stack(losses_).to(torch::kCPU, torch::kFloat64);
+  torch::Tensor scalar_values;
+  if (!scalars_.empty())
+    scalar_values = torch::stack(scalars_).to(torch::kCPU, torch::kFloat64).view({static_cast<int64_t>(rows_.size()), -1});
+  auto lv = loss_values.accessor<double, 1>();
+  for (size_t r = 0; r < rows_.size(); ++r) {
+    const auto& row = rows_[r];
+    csv_ << row.step << ',' << lv[r] << ',' << lv[r] / row.y_second_moment << ',' << row.loops << ',' << row.dims << ','
+         << row.points << ',' << row.elapsed_s;
+    for (int64_t k = 0; scalar_values.defined() && k < scalar_values.size(1); ++k)
+      csv_ << ',' << scalar_values[static_cast<int64_t>(r)][k].item<double>();
+    csv_ << '\n';
+  }
+  csv_.flush();
+  if (!csv_) throw std::runtime_error("cannot write " + path_);
+  last_ = rows_.back();
+  last_loss_ = lv[static_cast<int64_t>(rows_.size()) - 1];
+  rows_.clear();
+  losses_.clear();
+  scalars_.clear();
+  return true;
+}
+
+}  // namespace looplab::host

@@ -1,0 +1,48 @@
+#pragma once
+/// @file train_log.h
+/// train.csv as training writes it: one row per step, buffered on the device and written at
+/// each log interval (the loop's only host sync), truncated to the checkpoint on resume.
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace looplab::host {
+
+/// What a step knows on the host when it is taken; its loss stays on the device until flush().
+struct StepRow {
+  int64_t step = 0, loops = 0, dims = 0, points = 0;
+  double elapsed_s = 0;
+  double y_second_moment = 1;  ///< E[y^2] at the step's dims: loss_norm = loss / this.
+};
+
+/// The rows of train.csv (common/run_dir.h train_columns, then one column per learned scalar).
+class TrainLog {
+ public:
+  /// Opens `path` for appending. A resumed run (`steps_done` > 0) first drops the rows after
+  /// `steps_done`, so it appends where its checkpoint was; a new file gets the header.
+  TrainLog(const std::string& path, const std::vector<std::string>& scalar_names, int64_t steps_done);
+
+  /// Queues a step: its host-side row, its loss and a copy of each learned scalar (device tensors).
+  void add(const StepRow& row, torch::Tensor loss, const std::vector<torch::Tensor>& scalars);
+
+  /// Writes the queued rows (one device-to-host copy) and clears the queue; returns false when
+  /// nothing was queued. `last()` and `last_loss()` then describe the last row written.
+  bool flush();
+
+  const StepRow& last() const { return last_; }  ///< The last row written.
+  double last_loss() const { return last_loss_; }  ///< Its loss.
+
+ private:
+  std::string path_;
+  std::ofstream csv_;
+  std::vector<StepRow> rows_;
+  std::vector<torch::Tensor> losses_, scalars_;
+  StepRow last_;
+  double last_loss_ = 0;
+};
+
+}  // namespace looplab::host

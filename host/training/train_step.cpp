@@ -1,0 +1,137 @@
+#include "training/train_step.h"
+
+#include <torch/cuda.h>
+
+#include <stdexcept>
+
+#if defined(LOOPLAB_WITH_CUDA)
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace looplab::host {
+
+#if defined(LOOPLAB_WITH_CUDA)
+
+bool cuda_graphs_compiled() { return true; }
+
+// One captured forward + backward for the current shape. Its input buffers, loss and the
+// parameters' gradients live in the graph's private memory pool and are rewritten by replay().
+struct TrainStep::Graphs {
+  int64_t loops = -1, points = -1;
+  bool warmed = false;    // the stage's first (eager) step has run
+  bool disabled = false;  // a capture failed: eager from now on
+  torch::Tensor xs, ys, loss;
+  std::unique_ptr<at::cuda::CUDAGraph> graph;
+
+  void capture(SequenceModel& model, torch::optim::Optimizer& opt, const sdk::Prompts& prompts, int64_t window) {
+    // Gradients must not exist yet: the captured backward then allocates them in the graph's
+    // pool, and every replay writes them afresh (no zero_grad between replays).
+    opt.zero_grad(/*set_to_none=*/true);
+    xs = prompts.xs.clone();
+    ys = prompts.ys.clone();
+    torch::cuda::synchronize();
+    auto stream = c10::cuda::getStreamFromPool(/*isHighPriority=*/false, prompts.xs.device().index());
+    {
+      c10::cuda::CUDAStreamGuard on_side_stream(stream);  // capture is not allowed on the legacy default stream
+      graph = std::make_unique<at::cuda::CUDAGraph>();
+      graph->capture_begin();
+      try {
+        auto l = model->loss(xs, ys, loops, window);
+        l.backward();
+        loss = l.detach();
+        graph->capture_end();
+      } catch (...) {
+        try {
+          graph->capture_end();
+        } catch (...) {
+        }
+        throw;
+      }
+    }
+    torch::cuda::synchronize();
+  }
+};
+
+#else
+
+bool cuda_graphs_compiled() { return false; }
+struct TrainStep::Graphs {};
+
+#endif
+
+TrainStep::TrainStep(SequenceModel model, std::shared_ptr<sdk::Task> task, torch::optim::Optimizer& optimizer,
+                     c10::Device device, int64_t batch_size, int64_t window, bool cuda_graphs,
+                     std::shared_ptr<sdk::Logger> log)
+    : model_(std::move(model)), task_(std::move(task)), optimizer_(optimizer), device_(device),
+      batch_size_(batch_size), window_(window), log_(std::move(log)) {
+  if (cuda_graphs && device_.is_cuda()) {
+    if (cuda_graphs_compiled() && torch::cuda::is_available())
+      graphs_ = std::make_unique<Graphs>();
+    else if (log_)
+      log_->warn("cuda_graphs: this build of looplab has no CUDA graph support; training eagerly");
+  }
+}
+
+TrainStep::~TrainStep() = default;
+
+torch::Tensor TrainStep::eager(const sdk::Prompts& prompts, int64_t loops) {
+  auto loss = model_->loss(prompts.xs, prompts.ys, loops, window_);
+  optimizer_.zero_grad();
+  loss.backward();
+  optimizer_.step();
+  return loss.detach();
+}
+
+#if defined(LOOPLAB_WITH_CUDA)
+
+bool TrainStep::replaying() const { return graphs_ && graphs_->graph; }
+
+torch::Tensor TrainStep::operator()(int64_t loops, int64_t dims, int64_t points, at::Generator& gen) {
+  auto prompts = task_->sample(batch_size_, points, dims, gen, device_);
+  if (!graphs_ || graphs_->disabled) return eager(prompts, loops);
+  Graphs& g = *graphs_;
+  if (g.loops != loops || g.points != points) {  // a new curriculum stage: a new shape
+    g.graph.reset();
+    g.loops = loops;
+    g.points = points;
+    g.warmed = false;
+  }
+  if (!g.warmed) {
+    g.warmed = true;
+    return eager(prompts, loops);
+  }
+  if (!g.graph) {
+    try {
+      g.capture(model_, optimizer_, prompts, window_);
+      if (log_)
+        log_->info("cuda_graphs: captured the step for b " + std::to_string(loops) + ", " + std::to_string(points) +
+                   " points");
+    } catch (const std::exception& e) {
+      g.graph.reset();
+      g.disabled = true;
+      if (log_) log_->warn(std::string("cuda_graphs: capture failed; training eagerly from here on: ") + e.what());
+      optimizer_.zero_grad();
+      return eager(prompts, loops);
+    }
+  } else {
+    g.xs.copy_(prompts.xs);
+    g.ys.copy_(prompts.ys);
+  }
+  g.graph->replay();
+  optimizer_.step();
+  return g.loss.clone();  // replay overwrites g.loss
+}
+
+#else
+
+bool TrainStep::replaying() const { return false; }
+
+torch::Tensor TrainStep::operator()(int64_t loops, int64_t dims, int64_t points, at::Generator& gen) {
+  return eager(task_->sample(batch_size_, points, dims, gen, device_), loops);
+}
+
+#endif
+
+}  // namespace looplab::host

@@ -1,0 +1,45 @@
+#pragma once
+// The training loop: fresh prompts every step, Adam, curricula, train.csv, checkpoints, resume.
+
+#include "common/run_dir.h"
+#include "config/pipeline.h"
+#include "model/sequence_model.h"
+
+#include <looplab/sdk/task.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <looplab/sdk/logger.h>
+
+namespace looplab::host {
+
+/// How a call to Trainer::train ended.
+struct TrainResult {
+  bool completed = false;   ///< False when stopped early (a checkpoint was written).
+  int64_t steps_done = 0;   ///< Optimizer steps taken in total, resumed ones included.
+  double elapsed_s = 0;     ///< Training wall time in total, resumed sessions included.
+  double last_loss = 0;     ///< Loss of the last step.
+};
+
+/// Trains a model in a run directory: appends to `train.csv`, writes
+/// `checkpoints/step_NNNNNNN.pt`, and resumes from the newest checkpoint when one exists.
+class Trainer {
+ public:
+  Trainer(const PipelineConfig& cfg, SequenceModel model, std::shared_ptr<sdk::Task> task,
+          c10::Device device, RunDir run_dir, std::shared_ptr<sdk::Logger> log);
+
+  /// Trains until cfg.steps or until `stop` becomes true (checked every step).
+  TrainResult train(const std::atomic<bool>& stop);
+
+ private:
+  const PipelineConfig& cfg_;
+  SequenceModel model_;
+  std::shared_ptr<sdk::Task> task_;
+  c10::Device device_;
+  RunDir run_dir_;
+  std::shared_ptr<sdk::Logger> log_;
+};
+
+}  // namespace looplab::host
