@@ -148,11 +148,11 @@ BenchRow train_row(const BenchSize& s, const PipelineConfig& cfg, const Options&
   auto model = make_model(cfg);
   model->to(device);
   model->train();
-  std::unique_ptr<torch::optim::Adam> opt = make_optimizer(cfg, *model);
+  std::unique_ptr<torch::optim::Adam> opt = make_optimizer(cfg.training, *model);
   if (o.optimizer == "plain")  // for measuring what the fused step buys
     opt = std::make_unique<torch::optim::Adam>(
         model->parameters(), static_cast<const torch::optim::AdamOptions&>(opt->defaults()));
-  TrainStep step(model, task, *opt, device, cfg.batch_size, cfg.window, o.cuda_graphs, nullptr);
+  TrainStep step(model, task, *opt, device, cfg.training.batch_size, cfg.model.window, o.cuda_graphs, nullptr);
   auto gen = make_generator(device, 1);
   const int64_t b = cfg.loops.at(0), dims = cfg.dims.at(0), pts = cfg.points.at(0);
   row.reps = o.reps > 0 ? o.reps : s.default_reps;
@@ -171,12 +171,12 @@ BenchRow train_row(const BenchSize& s, const PipelineConfig& cfg, const Options&
   row.ms = median(ms);
   row.cpu_ms = median(cpu);
   row.ms_min = *std::min_element(ms.begin(), ms.end());
-  row.tokens_per_s = static_cast<double>(cfg.batch_size * 2 * pts) / (row.ms / 1e3);
+  row.tokens_per_s = static_cast<double>(cfg.training.batch_size * 2 * pts) / (row.ms / 1e3);
   row.peak_mb = peak_mb(device);
   row.loss = loss.item<double>();
   row.note = std::string(s.looped ? "looped" : "standard") + " " + s.block + ", L " + std::to_string(s.layers) +
              ", b " + std::to_string(s.loops) + ", T " + std::to_string(s.window) + ", batch " +
-             std::to_string(cfg.batch_size) + (step.replaying() ? ", CUDA graph" : "");
+             std::to_string(cfg.training.batch_size) + (step.replaying() ? ", CUDA graph" : "");
   if (o.profile) {
     std::cerr << "profile of one " << s.name << " step:\n";
     print_op_profile([&] { step(b, dims, pts, gen); sync(device); }, std::cerr);
@@ -198,19 +198,19 @@ BenchRow eval_row(const BenchSize& s, const PipelineConfig& cfg, const Options& 
     const auto prompts = evaluation_prompts(*task, cfg);
     for (const auto& name : task->baselines()) {
       auto pred = baseline_predictions(name, prompts.xs, prompts.ys, task->noise_variance());
-      error_rows(name, 0, pred, prompts.ys, norm, cfg);
+      error_rows(name, 0, pred, prompts.ys, norm, cfg.evaluation);
     }
     if (i > 0) ms.push_back(now_ms() - t0), cpu.push_back(cpu_ms() - c0);
   }
   row.ms = median(ms);
   row.cpu_ms = median(cpu);
   row.ms_min = *std::min_element(ms.begin(), ms.end());
-  row.tokens_per_s = static_cast<double>(cfg.eval_prompts) / (row.ms / 1e3);
+  row.tokens_per_s = static_cast<double>(cfg.evaluation.prompts) / (row.ms / 1e3);
   row.peak_mb = peak_rss_mb();
   std::string names;
   for (const auto& n : task->baselines()) names += (names.empty() ? "" : "+") + n;
-  row.note = std::to_string(cfg.eval_prompts) + " prompts x " + std::to_string(cfg.n_points) + " points, d " +
-             std::to_string(cfg.n_dims) + ": " + names + ", bootstrap " + std::to_string(cfg.bootstrap);
+  row.note = std::to_string(cfg.evaluation.prompts) + " prompts x " + std::to_string(cfg.n_points) + " points, d " +
+             std::to_string(cfg.n_dims) + ": " + names + ", bootstrap " + std::to_string(cfg.evaluation.bootstrap);
   return row;
 }
 

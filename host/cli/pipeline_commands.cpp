@@ -33,8 +33,8 @@ int validate_command(const std::vector<std::string>& args) {
   }
   auto cfg = load_pipeline(file, c);
   if (!cfg) return kBadInput;
-  std::cout << file << ": ok (" << cfg->task.type << ", " << (cfg->looped ? "looped" : "standard") << " model, "
-            << cfg->depth() << " block(s), " << cfg->steps << " steps)\n";
+  std::cout << file << ": ok (" << cfg->task.type << ", " << (cfg->model.looped ? "looped" : "standard") << " model, "
+            << cfg->depth() << " block(s), " << cfg->training.steps << " steps)\n";
   return kOk;
 }
 
@@ -127,7 +127,7 @@ int analyze_command(const std::vector<std::string>& args) {
     set_value(table, "type", name);
     auto overrides = load_overrides(c.sets);
     for (auto&& [key, value] : overrides) table.insert_or_assign(key, std::move(value));
-    auto registry = load_registry(c.plugin_paths, cfg->plugin_paths, false);
+    auto registry = load_registry(c.plugin_paths, cfg->run.plugin_paths, false);
     Diagnostics diags;
     auto analysis = build_analysis(table, registry, diags, SourceLocation{"--analysis", 0, 0});
     if (!diags.empty()) throw ConfigError(diags);

@@ -38,7 +38,7 @@ constexpr const char* kRunUsage =
 int run_member(const RunArgs& a, const RunDir& dir, int64_t member_threads) {
   auto cfg = load_pipeline(dir.resolved(), CommonOptions{a.common.plugin_paths, {}});
   if (!cfg) return kBadInput;
-  if (member_threads > 0) cfg->threads = member_threads;
+  if (member_threads > 0) cfg->run.threads = member_threads;
   write_status(dir, "running");
   return execute_run(*cfg, dir, g_stop);
 }
@@ -64,10 +64,10 @@ int run_single(const RunArgs& a) {
     return usage_error("--sweep-index and --jobs need a [sweep] table in " + a.file);
   auto cfg = load_pipeline(a.file, a.common);
   if (!cfg) return kBadInput;
-  if (a.threads > 0) cfg->threads = a.threads;
+  if (a.threads > 0) cfg->run.threads = a.threads;
   RunDir dir;
   try {
-    dir = create_run_dir(a.out.empty() ? default_run_dir(cfg->name) : a.out, *cfg);
+    dir = create_run_dir(a.out.empty() ? default_run_dir(cfg->run.name) : a.out, *cfg);
   } catch (const std::exception& e) {
     return usage_error(error_text(e));
   }

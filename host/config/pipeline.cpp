@@ -26,32 +26,11 @@ namespace {
 
 const std::vector<std::string> kSections = {"run", "task", "model", "training", "evaluation", "analyses", "outputs"};
 
-ParamSchema run_schema() {
-  return {
-      sdk::string_param("name", "", "run name; default: the pipeline file's stem"),
-      sdk::int_param("seed", 0, "seed for initialisation and training data").at_least(0),
-      sdk::string_param("device", "auto", "where to train: auto picks cuda when available").one_of({"auto", "cpu", "cuda"}),
-      sdk::int_param("threads", 0, "CPU threads for LibTorch; 0 = all cores").at_least(0),
-      sdk::bool_param("tf32", false, "CUDA: allow TF32 (10-bit mantissa) matmuls and convolutions"),
-      sdk::string_list_param("plugin_paths", {}, "extra plugin directories, searched after --plugin-path"),
-  };
-}
-
 ParamSchema task_host_schema() {
   return {
       sdk::required_param("type", sdk::ParamType::String, "task plugin name"),
       sdk::int_param("n_dims", 5, "dimension d of x").at_least(1).at_most(4096),
       sdk::int_param("n_points", 11, "points (x, y) per prompt").at_least(1).at_most(100000),
-  };
-}
-
-ParamSchema model_schema() {
-  return {
-      sdk::int_param("n_embd", 64, "residual width D").at_least(1).at_most(65536),
-      sdk::bool_param("looped", false, "loop the blocks b times with input injection"),
-      sdk::int_param("loops", 1, "iterations b of a looped model (a loops curriculum overrides it)").at_least(1).at_most(100000),
-      sdk::int_param("window", 0, "truncated loss window T: loss over the last min(b, T) iterations; 0 = all").at_least(0),
-      sdk::string_param("positions", "auto", "learned positional table: auto asks the blocks").one_of({"auto", "on", "off"}),
   };
 }
 
@@ -66,21 +45,6 @@ ParamSchema analysis_host_schema() {
   return {sdk::required_param("type", sdk::ParamType::String, "analysis plugin name")};
 }
 
-ParamSchema training_schema() {
-  return {
-      sdk::int_param("steps", 1000, "optimizer steps").at_least(1),
-      sdk::int_param("batch_size", 64, "prompts per step").at_least(1),
-      sdk::float_param("lr", 1e-4, "Adam learning rate").at_least(0.0),
-      sdk::float_param("beta1", 0.9, "Adam beta1").at_least(0.0).at_most(1.0),
-      sdk::float_param("beta2", 0.999, "Adam beta2").at_least(0.0).at_most(1.0),
-      sdk::float_param("eps", 1e-8, "Adam epsilon").at_least(0.0),
-      sdk::float_param("weight_decay", 0.0, "Adam L2 weight decay").at_least(0.0),
-      sdk::int_param("log_every", 50, "steps between progress lines (and the only host syncs)").at_least(1),
-      sdk::int_param("checkpoint_every", 1000, "steps between checkpoints; 0 = only at the end").at_least(0),
-      sdk::bool_param("cuda_graphs", false, "CUDA: capture each curriculum stage's step in a CUDA graph and replay it"),
-  };
-}
-
 ParamSchema staircase_schema() {
   return {
       sdk::required_param("start", sdk::ParamType::Int, "value at step 0"),
@@ -90,24 +54,6 @@ ParamSchema staircase_schema() {
   };
 }
 
-ParamSchema evaluation_schema() {
-  return {
-      sdk::int_param("prompts", 1280, "evaluation prompts (a fixed, seeded set)").at_least(1),
-      sdk::int_param("seed", 1234567, "seed of the evaluation prompts and the bootstrap").at_least(0),
-      sdk::int_param("batch_size", 256, "prompts per forward pass").at_least(1),
-      sdk::int_param("bootstrap", 1000, "bootstrap resamples for the 90% band").at_least(1),
-      sdk::int_list_param("iterations", {}, "extra iteration counts to evaluate a looped model at").at_least(1),
-  };
-}
-
-ParamSchema outputs_schema() {
-  return {
-      sdk::bool_param("figures", true, "render PNG figures with gnuplot"),
-      sdk::bool_param("report", true, "write report.md"),
-      sdk::int_param("moving_average", 100, "window of the training-loss moving average").at_least(1),
-      sdk::int_param("keep_checkpoints", 3, "most recent checkpoints kept; 0 keeps all").at_least(0),
-  };
-}
 
 // Splits combined (host + plugin) params back into the plugin's own.
 Params plugin_part(const Params& all, const ParamSchema& plugin_schema) {
@@ -180,52 +126,25 @@ class Builder {
 
   PipelineConfig build() {
     check_sections();
-    auto run = section("run", run_schema(), {});
+    auto run = section("run", RunOptions::section().schema(), {});
     auto task = task_section();
-    auto model = section("model", model_schema(), {"blocks"});
+    auto model = section("model", ModelOptions::section().schema(), {"blocks"});
     blocks_section();
     analyses_section();
-    auto training = section("training", training_schema(), {"curriculum"});
-    auto evaluation = section("evaluation", evaluation_schema(), {});
-    auto outputs = section("outputs", outputs_schema(), {});
+    auto training = section("training", TrainingOptions::section().schema(), {"curriculum"});
+    auto evaluation = section("evaluation", EvaluationOptions::section().schema(), {});
+    auto outputs = section("outputs", OutputOptions::section().schema(), {});
 
-    cfg_.name = run.get_string("name");
-    if (cfg_.name.empty()) cfg_.name = std::filesystem::path(cfg_.file).stem().string();
-    cfg_.seed = run.get_int("seed");
-    cfg_.device = run.get_string("device");
-    cfg_.threads = run.get_int("threads");
-    cfg_.tf32 = run.get_bool("tf32");
+    cfg_.run = RunOptions::section().read(run);
+    if (cfg_.run.name.empty()) cfg_.run.name = std::filesystem::path(cfg_.file).stem().string();
     // Resolved against the file that named them, so resolved.toml works from the run directory.
-    cfg_.plugin_paths = raw_plugin_paths(doc_);
+    cfg_.run.plugin_paths = raw_plugin_paths(doc_);
+    cfg_.model = ModelOptions::section().read(model);
+    cfg_.training = TrainingOptions::section().read(training);
+    cfg_.evaluation = EvaluationOptions::section().read(evaluation);
+    cfg_.outputs = OutputOptions::section().read(outputs);
 
-    cfg_.n_embd = model.get_int("n_embd");
-    cfg_.looped = model.get_bool("looped");
-    cfg_.window = model.get_int("window");
-    cfg_.positions = model.get_string("positions");
-
-    cfg_.steps = training.get_int("steps");
-    cfg_.batch_size = training.get_int("batch_size");
-    cfg_.lr = training.get_float("lr");
-    cfg_.beta1 = training.get_float("beta1");
-    cfg_.beta2 = training.get_float("beta2");
-    cfg_.eps = training.get_float("eps");
-    cfg_.weight_decay = training.get_float("weight_decay");
-    cfg_.log_every = training.get_int("log_every");
-    cfg_.checkpoint_every = training.get_int("checkpoint_every");
-    cfg_.cuda_graphs = training.get_bool("cuda_graphs");
-
-    cfg_.eval_prompts = evaluation.get_int("prompts");
-    cfg_.eval_seed = evaluation.get_int("seed");
-    cfg_.eval_batch = evaluation.get_int("batch_size");
-    cfg_.bootstrap = evaluation.get_int("bootstrap");
-    cfg_.eval_iterations = evaluation.get_int_list("iterations");
-
-    cfg_.figures = outputs.get_bool("figures");
-    cfg_.report = outputs.get_bool("report");
-    cfg_.moving_average = outputs.get_int("moving_average");
-    cfg_.keep_checkpoints = outputs.get_int("keep_checkpoints");
-
-    curricula(model.get_int("loops"));
+    curricula(cfg_.model.loops);
     if (diags_.empty() && check_) check_(cfg_, diags_);
     if (!diags_.empty()) throw ConfigError(diags_);
 
@@ -387,9 +306,9 @@ class Builder {
     cfg_.points = staircase("points", cfg_.n_points, 1, cfg_.n_points, "task.n_points");
     cfg_.loops = staircase("loops", loops, 1, 100000, "iterations");
     const toml::table* model = table_at("model");
-    if (!cfg_.looped && (loops != 1 || cfg_.loops.end != 1))
+    if (!cfg_.model.looped && (loops != 1 || cfg_.loops.end != 1))
       diags_.error(where(model), "loops > 1 needs looped = true in [model]");
-    if (!cfg_.looped && cfg_.window != 0) diags_.error(where(model), "window applies to looped models only");
+    if (!cfg_.model.looped && cfg_.model.window != 0) diags_.error(where(model), "window applies to looped models only");
   }
 
   void resolve(const Params& run, const Params& model, const Params& training, const Params& evaluation,
@@ -401,8 +320,8 @@ class Builder {
       r.insert_or_assign(name, std::move(t));
     };
     Params run_resolved = run;
-    run_resolved.set("name", cfg_.name);
-    run_resolved.set("plugin_paths", cfg_.plugin_paths);
+    run_resolved.set("name", cfg_.run.name);
+    run_resolved.set("plugin_paths", cfg_.run.plugin_paths);
     put("run", run_resolved);
 
     toml::table task;

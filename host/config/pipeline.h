@@ -2,6 +2,7 @@
 // A pipeline file, validated against the host's sections and every plugin's schema.
 
 #include "config/diagnostics.h"
+#include "config/options.h"
 #include "registry/plugin_registry.h"
 
 #include <looplab/sdk/params.h>
@@ -34,44 +35,27 @@ struct ComponentConfig {
   int64_t repeat = 1;                        ///< Blocks only: consecutive copies.
 };
 
-/// Everything a run needs, typed and checked.
+/// Everything a run needs, typed and checked: the host's sections as typed options
+/// (config/options.h), the plugins' components with their validated parameters.
 struct PipelineConfig {
-  std::string file;  ///< The pipeline file as given.
-  // [run]
-  std::string name;
-  int64_t seed = 0;
-  std::string device = "auto";
-  int64_t threads = 0;  ///< 0: all cores.
-  bool tf32 = false;    ///< Allow TF32 in CUDA matmuls and convolutions.
-  std::vector<std::string> plugin_paths;
-  // [task]
-  ComponentConfig task;
-  int64_t n_dims = 0, n_points = 0;
-  // [model]
-  int64_t n_embd = 0;
-  bool looped = false;
-  int64_t window = 0;          ///< T; 0 = every iteration in the loss.
-  std::string positions;       ///< auto | on | off
-  std::vector<ComponentConfig> blocks;
-  // [training]
-  int64_t steps = 0, batch_size = 0, log_every = 0, checkpoint_every = 0;
-  double lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
-  Staircase dims, points, loops;
-  bool cuda_graphs = false;  ///< Replay each curriculum stage's step from a CUDA graph.
-  // [evaluation]
-  int64_t eval_prompts = 0, eval_seed = 0, eval_batch = 0, bootstrap = 0;
-  std::vector<int64_t> eval_iterations;  ///< Extra iteration counts beyond the trained b.
-  // [[analyses]]
-  std::vector<ComponentConfig> analyses;
-  // [outputs]
-  bool figures = true, report = true;
-  int64_t moving_average = 0, keep_checkpoints = 0;
+  std::string file;                       ///< The pipeline file as given.
+  RunOptions run;                         ///< [run]
+  ComponentConfig task;                   ///< [task]: the task plugin and its parameters.
+  int64_t n_dims = 0;                     ///< [task] n_dims: dimension d of x.
+  int64_t n_points = 0;                   ///< [task] n_points: points per prompt.
+  ModelOptions model;                     ///< [model]
+  std::vector<ComponentConfig> blocks;    ///< [[model.blocks]], in iteration order.
+  TrainingOptions training;               ///< [training]
+  Staircase dims, points, loops;          ///< [training.curriculum.*]: per-step schedules.
+  EvaluationOptions evaluation;           ///< [evaluation]
+  std::vector<ComponentConfig> analyses;  ///< [[analyses]]
+  OutputOptions outputs;                  ///< [outputs]
 
   /// The fully resolved document (every default written out).
   toml::table resolved;
 
   /// Iterations b at the last training step.
-  int64_t trained_loops() const { return loops.at(steps - 1); }
+  int64_t trained_loops() const { return loops.at(training.steps - 1); }
   /// Blocks per iteration, repeats expanded (L).
   int64_t depth() const;
 };

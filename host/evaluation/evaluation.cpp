@@ -12,13 +12,13 @@
 namespace looplab::host {
 
 sdk::Prompts evaluation_prompts(const sdk::Task& task, const PipelineConfig& cfg) {
-  auto gen = make_generator(c10::Device(c10::kCPU), seeds::evaluation_prompts(cfg.eval_seed));
-  return task.sample(cfg.eval_prompts, cfg.n_points, cfg.n_dims, gen, c10::Device(c10::kCPU));
+  auto gen = make_generator(c10::Device(c10::kCPU), seeds::evaluation_prompts(cfg.evaluation.seed));
+  return task.sample(cfg.evaluation.prompts, cfg.n_points, cfg.n_dims, gen, c10::Device(c10::kCPU));
 }
 
 std::vector<int64_t> evaluation_iterations(const PipelineConfig& cfg) {
-  if (!cfg.looped) return {1};
-  std::vector<int64_t> its = cfg.eval_iterations;
+  if (!cfg.model.looped) return {1};
+  std::vector<int64_t> its = cfg.evaluation.iterations;
   its.push_back(cfg.trained_loops());
   std::sort(its.begin(), its.end());
   its.erase(std::unique(its.begin(), its.end()), its.end());
@@ -47,9 +47,9 @@ std::vector<torch::Tensor> model_predictions(SequenceModel& model, const sdk::Pr
 }
 
 std::vector<EvalRow> error_rows(const std::string& predictor, int64_t iterations, const torch::Tensor& pred,
-                                const torch::Tensor& ys, double y_second_moment, const PipelineConfig& cfg) {
+                                const torch::Tensor& ys, double y_second_moment, const EvaluationOptions& evaluation) {
   auto err = (pred.to(torch::kFloat64) - ys.to(torch::kFloat64)).square() / y_second_moment;
-  auto band = error_band(err, cfg.bootstrap, seeds::bootstrap(cfg.eval_seed));
+  auto band = error_band(err, evaluation.bootstrap, seeds::bootstrap(evaluation.seed));
   std::vector<EvalRow> rows;
   for (int64_t i = 0; i < err.size(1); ++i)
     rows.push_back({predictor, iterations, i, band.mean[i].item<double>(), band.lo[i].item<double>(),
@@ -62,15 +62,15 @@ std::vector<EvalRow> evaluate(SequenceModel& model, const sdk::Task& task, const
   const auto prompts = evaluation_prompts(task, cfg);
   const double norm = task.y_second_moment(cfg.n_dims);
   const auto its = evaluation_iterations(cfg);
-  const auto preds = model_predictions(model, prompts, its, cfg.eval_batch, device);
+  const auto preds = model_predictions(model, prompts, its, cfg.evaluation.batch_size, device);
   std::vector<EvalRow> rows;
   for (size_t k = 0; k < its.size(); ++k) {
-    auto r = error_rows(kModelPredictor, its[k], preds[k], prompts.ys, norm, cfg);
+    auto r = error_rows(kModelPredictor, its[k], preds[k], prompts.ys, norm, cfg.evaluation);
     rows.insert(rows.end(), r.begin(), r.end());
   }
   for (const auto& name : task.baselines()) {
     auto pred = baseline_predictions(name, prompts.xs, prompts.ys, task.noise_variance());
-    auto r = error_rows(name, 0, pred, prompts.ys, norm, cfg);
+    auto r = error_rows(name, 0, pred, prompts.ys, norm, cfg.evaluation);
     rows.insert(rows.end(), r.begin(), r.end());
   }
   return rows;

@@ -11,8 +11,8 @@
 
 namespace looplab::host {
 
-/// The fixed evaluation prompts: cfg.eval_prompts prompts of n_points points at full
-/// dimension, drawn on the CPU from a generator seeded with cfg.eval_seed (the same set on
+/// The fixed evaluation prompts: cfg.evaluation.prompts prompts of n_points points at full
+/// dimension, drawn on the CPU from a generator seeded with cfg.evaluation.seed (the same set on
 /// every device).
 sdk::Prompts evaluation_prompts(const sdk::Task& task, const PipelineConfig& cfg);
 
@@ -28,7 +28,7 @@ std::vector<torch::Tensor> model_predictions(SequenceModel& model, const sdk::Pr
 /// Rows of eval.csv for one predictor: mean and bootstrap band of (pred - y)^2 / E[y^2] at
 /// every context size i = 0..n-1.
 std::vector<EvalRow> error_rows(const std::string& predictor, int64_t iterations, const torch::Tensor& pred,
-                                const torch::Tensor& ys, double y_second_moment, const PipelineConfig& cfg);
+                                const torch::Tensor& ys, double y_second_moment, const EvaluationOptions& evaluation);
 
 /// The whole evaluation: the model at every evaluation iteration count and every baseline
 /// the task names (baselines have iterations 0).

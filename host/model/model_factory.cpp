@@ -13,7 +13,7 @@ std::shared_ptr<sdk::Task> make_task(const PipelineConfig& cfg) {
 
 std::shared_ptr<sdk::Block> make_block(const PipelineConfig& cfg, const ComponentConfig& block, int64_t index) {
   const auto& factory = std::get<sdk::BlockFactory>(block.component->factory);
-  sdk::BlockContext ctx{cfg.n_embd, cfg.depth(), index, 2 * cfg.n_points};
+  sdk::BlockContext ctx{cfg.model.n_embd, cfg.depth(), index, 2 * cfg.n_points};
   auto made = factory(block.params, ctx);
   if (!made) throw std::runtime_error("the factory returned no block");
   return made;
@@ -23,10 +23,10 @@ SequenceModel make_model(const PipelineConfig& cfg) {
   std::vector<std::shared_ptr<sdk::Block>> blocks;
   for (const auto& block : cfg.blocks)
     for (int64_t r = 0; r < block.repeat; ++r) blocks.push_back(make_block(cfg, block, static_cast<int64_t>(blocks.size())));
-  bool positions = cfg.positions == "on";
-  if (cfg.positions == "auto")
+  bool positions = cfg.model.positions == "on";
+  if (cfg.model.positions == "auto")
     for (const auto& b : blocks) positions = positions || b->wants_positions();
-  return SequenceModel(SequenceModelOptions(cfg.n_dims, cfg.n_embd, cfg.n_points).positions(positions),
+  return SequenceModel(SequenceModelOptions(cfg.n_dims, cfg.model.n_embd, cfg.n_points).positions(positions),
                        std::move(blocks));
 }
 

@@ -43,11 +43,11 @@ class HostModel : public sdk::ModelHandle {
     return torch::stack(model_->run(xs.to(device_), ys.to(device_), max_iterations, all), 0);
   }
   torch::Tensor training_loss(const torch::Tensor& xs, const torch::Tensor& ys) override {
-    return model_->loss(xs.to(device_), ys.to(device_), trained_loops(), cfg_.window);
+    return model_->loss(xs.to(device_), ys.to(device_), trained_loops(), cfg_.model.window);
   }
   torch::nn::Module& module() override { return *model_; }
-  int64_t trained_loops() const override { return cfg_.looped ? cfg_.trained_loops() : 1; }
-  bool looped() const override { return cfg_.looped; }
+  int64_t trained_loops() const override { return cfg_.model.looped ? cfg_.trained_loops() : 1; }
+  bool looped() const override { return cfg_.model.looped; }
 
  private:
   // Names the configured block type that cannot hide keys.
@@ -156,7 +156,7 @@ AnalysisOutcome run_analysis(const PipelineConfig& cfg, const ComponentConfig& a
     model->eval();
     instance->run(context);
     model->train(was_training);
-    return {analysis.type, dir, sink.finish(cfg.figures)};
+    return {analysis.type, dir, sink.finish(cfg.outputs.figures)};
   } catch (const std::exception& e) {
     throw std::runtime_error("analysis '" + analysis.type + "' failed: " + e.what());
   }

@@ -28,18 +28,18 @@ namespace {
 
 // "looped, L = 1, D = 64, b = 10, T = 5": the model as the log and the report name it.
 std::string model_text(const PipelineConfig& cfg) {
-  return std::string(cfg.looped ? "looped" : "standard") + ", L = " + std::to_string(cfg.depth()) +
-         ", D = " + std::to_string(cfg.n_embd) +
-         (cfg.looped ? ", b = " + std::to_string(cfg.trained_loops()) + ", T = " + std::to_string(cfg.window) : "");
+  return std::string(cfg.model.looped ? "looped" : "standard") + ", L = " + std::to_string(cfg.depth()) +
+         ", D = " + std::to_string(cfg.model.n_embd) +
+         (cfg.model.looped ? ", b = " + std::to_string(cfg.trained_loops()) + ", T = " + std::to_string(cfg.model.window) : "");
 }
 
 ReportInputs report_inputs(const PipelineConfig& cfg, SequenceModel& model, const TrainResult& result,
                            const std::string& device_text) {
   ReportInputs in;
-  in.title = cfg.name;
+  in.title = cfg.run.name;
   in.n_dims = cfg.n_dims;
   in.n_points = cfg.n_points;
-  in.trained_loops = cfg.looped ? cfg.trained_loops() : 1;
+  in.trained_loops = cfg.model.looped ? cfg.trained_loops() : 1;
   in.facts = {{"pipeline", cfg.file},
               {"task", cfg.task.type},
               {"model", model_text(cfg)},
@@ -57,7 +57,7 @@ RunDir create_run_dir(const std::string& path, const PipelineConfig& cfg) {
   RunDir dir{create_empty_directory(path, "run directory")};
   try {
     write_toml(dir.resolved(), cfg.resolved);
-    write_run_status(dir, RunStatus{"running", "", cfg.looped ? cfg.trained_loops() : 1});
+    write_run_status(dir, RunStatus{"running", "", cfg.model.looped ? cfg.trained_loops() : 1});
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot write to run directory " + path + ": " + e.what());
   }
@@ -67,15 +67,15 @@ RunDir create_run_dir(const std::string& path, const PipelineConfig& cfg) {
 int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<bool>& stop) {
   auto log = make_logger(dir.log());
   try {
-    const auto device = resolve_device(cfg.device);
-    const auto threads = configure_threads(cfg.threads);
-    configure_tf32(cfg.tf32);
-    if (auto warning = thread_warning(); !warning.empty()) log->warn(warning);
-    torch::manual_seed(static_cast<uint64_t>(cfg.seed));
+    const auto device = resolve_device(cfg.run.device);
+    const auto threads = configure_threads(cfg.run.threads);
+    configure_tf32(cfg.run.tf32);
+    if (auto warning = thread_warning(cfg.run.threads); !warning.empty()) log->warn(warning);
+    torch::manual_seed(static_cast<uint64_t>(cfg.run.seed));
     auto task = make_task(cfg);
     auto model = make_model(cfg);
     const auto device_text = device.str() + " (" + std::to_string(threads) + " threads)";
-    log->info("run " + cfg.name + " -> " + dir.path);
+    log->info("run " + cfg.run.name + " -> " + dir.path);
     log->info("device " + device.str() + " | " + std::to_string(threads) + " threads | " +
               std::to_string(parameter_count(*model)) + " parameters | " + model_text(cfg));
 
@@ -91,15 +91,15 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
     write_eval_csv(dir.eval_csv(), rows);
     auto report = report_inputs(cfg, model, result, device_text);
     report.eval = rows;
-    if (cfg.figures) report.figures = render_run_figures(dir, rows, {cfg.n_dims, cfg.looped, cfg.moving_average});
+    if (cfg.outputs.figures) report.figures = render_run_figures(dir, rows, {cfg.n_dims, cfg.model.looped, cfg.outputs.moving_average});
     for (const auto& analysis : cfg.analyses) {
       log->info("analysis " + analysis.type);
-      auto outcome = run_analysis(cfg, analysis, model, *task, device, dir.path, seeds::analysis(cfg.seed, analysis.type), *log);
+      auto outcome = run_analysis(cfg, analysis, model, *task, device, dir.path, seeds::analysis(cfg.run.seed, analysis.type), *log);
       report.sections.emplace_back("Analysis: " + outcome.name, outcome.markdown);
     }
-    if (cfg.report) write_report(dir.report(), report);
+    if (cfg.outputs.report) write_report(dir.report(), report);
     write_status(dir, "complete");
-    log->info("done: " + (cfg.report ? dir.report() : dir.eval_csv()));
+    log->info("done: " + (cfg.outputs.report ? dir.report() : dir.eval_csv()));
     return kOk;
   } catch (const std::exception& e) {
     log->error(error_text(e));
@@ -113,14 +113,14 @@ int analyze_run(const PipelineConfig& cfg, const RunDir& dir, const ComponentCon
   try {
     const auto checkpoint = Checkpoint::latest(dir.checkpoints());
     if (checkpoint.empty()) throw std::runtime_error(dir.path + " has no checkpoint to analyze");
-    const auto device = resolve_device(cfg.device);
-    configure_threads(cfg.threads);
+    const auto device = resolve_device(cfg.run.device);
+    configure_threads(cfg.run.threads);
     auto task = make_task(cfg);
     auto model = make_model(cfg);
     model->to(device);
     Checkpoint::load(checkpoint, model, nullptr, device);
     log->info("analysis " + analysis.type + " on " + checkpoint);
-    auto outcome = run_analysis(cfg, analysis, model, *task, device, dir.path, seeds::analysis(cfg.seed, analysis.type), *log);
+    auto outcome = run_analysis(cfg, analysis, model, *task, device, dir.path, seeds::analysis(cfg.run.seed, analysis.type), *log);
     if (fs::exists(dir.report())) append_report_section(dir.report(), "Analysis: " + outcome.name, outcome.markdown);
     log->info("done: " + outcome.directory);
     return kOk;

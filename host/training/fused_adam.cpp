@@ -69,11 +69,11 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
   return loss;
 }
 
-std::unique_ptr<torch::optim::Adam> make_optimizer(const PipelineConfig& cfg, torch::nn::Module& model) {
-  return std::make_unique<FusedAdam>(model.parameters(), torch::optim::AdamOptions(cfg.lr)
-                                                            .betas({cfg.beta1, cfg.beta2})
-                                                            .eps(cfg.eps)
-                                                            .weight_decay(cfg.weight_decay));
+std::unique_ptr<torch::optim::Adam> make_optimizer(const TrainingOptions& training, torch::nn::Module& model) {
+  return std::make_unique<FusedAdam>(model.parameters(), torch::optim::AdamOptions(training.lr)
+                                                            .betas({training.beta1, training.beta2})
+                                                            .eps(training.eps)
+                                                            .weight_decay(training.weight_decay));
 }
 
 }  // namespace looplab::host

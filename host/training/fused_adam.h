@@ -1,7 +1,7 @@
 #pragma once
 // Adam with one fused kernel call per step instead of eight tensor operations per parameter.
 
-#include "config/pipeline.h"
+#include "config/options.h"
 
 #include <torch/nn/module.h>
 #include <torch/optim/adam.h>
@@ -22,7 +22,7 @@ class FusedAdam : public torch::optim::Adam {
   torch::Tensor step(LossClosure closure = nullptr) override;
 };
 
-/// The optimizer of [training]: Adam with lr, betas, eps and weight decay from `cfg`.
-std::unique_ptr<torch::optim::Adam> make_optimizer(const PipelineConfig& cfg, torch::nn::Module& model);
+/// The optimizer of [training]: Adam with its lr, betas, eps and weight decay.
+std::unique_ptr<torch::optim::Adam> make_optimizer(const TrainingOptions& training, torch::nn::Module& model);
 
 }  // namespace looplab::host

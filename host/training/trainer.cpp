@@ -46,10 +46,10 @@ Trainer::Trainer(const PipelineConfig& cfg, SequenceModel model, std::shared_ptr
 TrainResult Trainer::train(const std::atomic<bool>& stop) {
   model_->to(device_);
   model_->train();
-  auto optimizer = make_optimizer(cfg_, *model_);
+  auto optimizer = make_optimizer(cfg_.training, *model_);
   auto& opt = *optimizer;
   // Data has its own generator so that resuming restores exactly the prompts to come.
-  at::Generator gen = make_generator(device_, seeds::training_data(cfg_.seed));
+  at::Generator gen = make_generator(device_, seeds::training_data(cfg_.run.seed));
   const auto ckpt_dir = run_dir_.checkpoints();
   fs::create_directories(ckpt_dir);
 
@@ -67,7 +67,7 @@ TrainResult Trainer::train(const std::atomic<bool>& stop) {
   for (const auto& [name, value] : scalars) scalar_names.push_back(name);
   TrainLog train_log(run_dir_.train_csv(), scalar_names, result.steps_done);
 
-  TrainStep step(model_, task_, opt, device_, cfg_.batch_size, cfg_.window, cfg_.cuda_graphs, log_);
+  TrainStep step(model_, task_, opt, device_, cfg_.training.batch_size, cfg_.model.window, cfg_.training.cuda_graphs, log_);
   const auto t0 = Clock::now();
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(Clock::now() - t0).count(); };
   const int64_t start_step = result.steps_done;
@@ -75,15 +75,15 @@ TrainResult Trainer::train(const std::atomic<bool>& stop) {
     if (!train_log.flush()) return;
     result.last_loss = train_log.last_loss();
     const double rate = (train_log.last().step - start_step) / std::max(1e-9, elapsed() - elapsed_before);
-    log_->info(progress_line(train_log, cfg_.steps, rate));
+    log_->info(progress_line(train_log, cfg_.training.steps, rate));
   };
   auto checkpoint = [&] {
     flush();
     Checkpoint{result.steps_done, elapsed(), gen.get_state()}.save(ckpt_dir, model_, opt);
-    Checkpoint::prune(ckpt_dir, cfg_.keep_checkpoints);
+    Checkpoint::prune(ckpt_dir, cfg_.outputs.keep_checkpoints);
   };
 
-  while (result.steps_done < cfg_.steps) {
+  while (result.steps_done < cfg_.training.steps) {
     if (stop.load()) {
       checkpoint();
       log_->warn("interrupted at step " + std::to_string(result.steps_done) +
@@ -99,8 +99,8 @@ TrainResult Trainer::train(const std::atomic<bool>& stop) {
     std::vector<torch::Tensor> traced;
     for (auto& [name, value] : scalars) traced.push_back(value.detach().reshape({}).clone());
     train_log.add({result.steps_done, b, dims, pts, elapsed(), task_->y_second_moment(dims)}, loss, traced);
-    if (result.steps_done % cfg_.log_every == 0) flush();
-    if (cfg_.checkpoint_every > 0 && result.steps_done % cfg_.checkpoint_every == 0 && result.steps_done < cfg_.steps)
+    if (result.steps_done % cfg_.training.log_every == 0) flush();
+    if (cfg_.training.checkpoint_every > 0 && result.steps_done % cfg_.training.checkpoint_every == 0 && result.steps_done < cfg_.training.steps)
       checkpoint();
   }
   checkpoint();

@@ -30,7 +30,7 @@ class Trainer {
   Trainer(const PipelineConfig& cfg, SequenceModel model, std::shared_ptr<sdk::Task> task,
           c10::Device device, RunDir run_dir, std::shared_ptr<sdk::Logger> log);
 
-  /// Trains until cfg.steps or until `stop` becomes true (checked every step).
+  /// Trains until cfg.training.steps or until `stop` becomes true (checked every step).
   TrainResult train(const std::atomic<bool>& stop);
 
  private:

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -70,6 +71,15 @@ ParamSpec bool_param(std::string name, bool fallback, std::string doc);
 ParamSpec string_param(std::string name, std::string fallback, std::string doc);
 /// A list-of-integers parameter with a default.
 ParamSpec int_list_param(std::string name, std::vector<int64_t> fallback, std::string doc);
+/// A list-of-floats parameter with a default (inline: no symbol a 1.0 SDK library lacks).
+inline ParamSpec float_list_param(std::string name, std::vector<double> fallback, std::string doc) {
+  ParamSpec spec;
+  spec.name = std::move(name);
+  spec.type = ParamType::FloatList;
+  spec.fallback = ParamValue{std::move(fallback)};
+  spec.doc = std::move(doc);
+  return spec;
+}
 /// A list-of-strings parameter with a default.
 ParamSpec string_list_param(std::string name, std::vector<std::string> fallback, std::string doc);
 /// A nested block: a TOML table `{ type = "...", <that block's parameters> }`, validated by
@@ -103,6 +113,14 @@ class Params {
   const std::string& get_string(const std::string& name) const;
   /// Integer list value; throws when absent or of another type.
   const std::vector<int64_t>& get_int_list(const std::string& name) const;
+  /// Float list value; throws when absent or of another type.
+  const std::vector<double>& get_float_list(const std::string& name) const {
+    const auto it = values_.find(name);
+    if (it == values_.end()) throw std::invalid_argument("parameter '" + name + "' is not set");
+    if (const auto* list = std::get_if<std::vector<double>>(&it->second)) return *list;
+    throw std::invalid_argument("parameter '" + name + "' is a " + type_name(type_of(it->second)) + ", not a " +
+                                type_name(ParamType::FloatList));
+  }
   /// String list value; throws when absent or of another type.
   const std::vector<std::string>& get_string_list(const std::string& name) const;
   /// Nested block value; throws when absent or of another type.
