@@ -343,6 +343,16 @@ void task_baselines(const sdk::Component& c) {
   require(unknown.empty(), "unknown baseline " + short_list(unknown) + "; known: " + short_list(known));
 }
 
+// Every kind: the schema leaves the host's own keys alone.
+void no_reserved_keys(const sdk::Component& c) {
+  std::vector<std::string> declared;
+  for (const auto& key : sdk::reserved_keys(c.kind()))
+    for (const auto& spec : c.params)
+      if (spec.name == key) declared.push_back("'" + key + "'");
+  require(declared.empty(), "the schema declares " + short_list(declared) + ", which the host owns (" +
+                                join(sdk::reserved_keys(c.kind())) + " for a " + sdk::kind_name(c.kind()) + ")");
+}
+
 // ---- dispatch -------------------------------------------------------------------------------
 
 using CheckFn = void (*)(const sdk::Component&);
@@ -357,6 +367,7 @@ const CheckTable* checks_for(sdk::ComponentKind kind) {
       {"save_load", block_save_load},
       {"unique_parameters", block_unique_parameters},
       {"works_looped", block_works_looped},
+      {"reserved_keys", no_reserved_keys},
   };
   static const CheckTable tasks{
       {"shapes_and_dtype", task_shapes_and_dtype},
@@ -364,12 +375,17 @@ const CheckTable* checks_for(sdk::ComponentKind kind) {
       {"second_moment", task_second_moment},
       {"active_dims", task_active_dims},
       {"baselines", task_baselines},
+      {"reserved_keys", no_reserved_keys},
+  };
+  static const CheckTable analyses{
+      {"reserved_keys", no_reserved_keys},
   };
   switch (kind) {
     case sdk::ComponentKind::Block: return &blocks;
     case sdk::ComponentKind::Task: return &tasks;
-    default: return nullptr;
+    case sdk::ComponentKind::Analysis: return &analyses;
   }
+  return nullptr;
 }
 
 constexpr const char* kParametersCheck = "parameters";

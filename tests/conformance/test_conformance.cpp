@@ -163,9 +163,25 @@ TEST(ConformanceCatches, ThrowingFactoryFailsEveryCheckWithoutCrashing) {
   const auto results = host::check_component(component);
   ASSERT_EQ(results.size(), host::applicable_checks(component).size());
   for (const auto& r : results) {
+    if (r.check == "reserved_keys") {  // reads the schema only, builds nothing
+      EXPECT_TRUE(r.passed) << r.detail;
+      continue;
+    }
     EXPECT_FALSE(r.passed) << r.check;
     EXPECT_EQ(r.detail, "threw: n_embd 32 is not supported") << r.check;
   }
+}
+
+TEST(ConformanceCatches, ASchemaThatDeclaresAHostKey) {
+  const auto component = sdk::make_block_component(
+      "greedy", "0.0.0", "declares repeat", {sdk::int_param("repeat", 2, "copies")},
+      [](const sdk::Params&, const sdk::BlockContext& ctx) -> std::shared_ptr<sdk::Block> {
+        return std::make_shared<PeekingBlock>(ctx.n_embd);
+      });
+  const auto reserved = find_result(host::check_component(component), "reserved_keys");
+  EXPECT_FALSE(reserved.passed);
+  EXPECT_NE(reserved.detail.find("declares 'repeat', which the host owns (type, repeat for a block)"), std::string::npos)
+      << reserved.detail;
 }
 
 TEST(ConformanceCatches, RequiredParameterIsReportedOnceAsSkipped) {
@@ -187,7 +203,7 @@ TEST(PluginsCheckCommand, PassesTheBundledGptBlock) {
   std::string out;
   const int rc = test::run_command(test::looplab_exe() + " plugins check " + kBundledDir + "/liblooplab_block_gpt.so", &out);
   EXPECT_EQ(rc, 0) << out;
-  for (const char* line : {"PASS gpt: shape\n", "PASS gpt: causality\n", "PASS gpt: works_looped\n", "7 passed, 0 failed\n"})
+  for (const char* line : {"PASS gpt: shape\n", "PASS gpt: causality\n", "PASS gpt: works_looped\n", "PASS gpt: reserved_keys\n", "8 passed, 0 failed\n"})
     EXPECT_NE(out.find(line), std::string::npos) << line << " missing from:\n" << out;
   EXPECT_EQ(out.find("FAIL"), std::string::npos) << out;
 }

@@ -138,7 +138,10 @@ class AnalysisContext {
 class Analysis {
  public:
   virtual ~Analysis();
-  /// Runs the analysis; throws std::exception with a clear message on failure.
+  /// Runs the analysis; throws std::exception with a clear message on failure. The model
+  /// arrives in eval mode with its trained weights; gradients are not switched off for it, so
+  /// an analysis that needs none sets `torch::NoGradGuard` itself (one that needs them, such as
+  /// a Hessian, must not).
   virtual void run(AnalysisContext& context) = 0;
 };
 

@@ -6,6 +6,9 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace looplab::sdk {
 
@@ -20,6 +23,9 @@ struct BlockContext {
 /// A causal map [B, S, D] -> [B, S, D]. Output at position s may depend on inputs at positions <= s
 /// only. Blocks hold their parameters as registered submodules; a block that wraps others must
 /// register each inner module once (see docs/plugins.md#blocks-looplabsdkblockh).
+/// Blocks are built on the CPU (the factory runs there) and moved to the training device
+/// with the model afterwards: a tensor a block makes inside forward() takes its device and
+/// dtype from its input (`h.options()`), never a fixed one.
 class Block : public torch::nn::Module {
  public:
   ~Block() override;

@@ -37,6 +37,22 @@ enum class ComponentKind { Block, Task, Analysis };
 /// "block", "task" or "analysis".
 const char* kind_name(ComponentKind kind);
 
+/// Keys the host owns in a component's TOML table, which a plugin's schema must not declare:
+/// `type` for every kind, `repeat` for blocks, `n_dims` and `n_points` for tasks (the
+/// conformance suite's `reserved_keys` check refuses a schema that does).
+inline std::vector<std::string> reserved_keys(ComponentKind kind) {
+  switch (kind) {
+    case ComponentKind::Block: return {"type", "repeat"};
+    case ComponentKind::Task: return {"type", "n_dims", "n_points"};
+    default: return {"type"};
+  }
+}
+
+/// Factories are called more than once (the validation dry run, the real build, the
+/// conformance checks) and must be pure: build from their arguments alone, keep no state
+/// between calls, touch no file. An exception they throw is reported with the component's
+/// kind and name in front ("block 'gla': ..."), so its message need not name the plugin.
+///
 /// Builds a block from validated parameters.
 using BlockFactory = std::function<std::shared_ptr<Block>(const Params&, const BlockContext&)>;
 /// Builds a task from validated parameters.
