@@ -49,10 +49,10 @@ bool keep_freed_memory() {
   return true;
 }
 
-std::string thread_warning() {
+std::string thread_warning(int64_t requested) {
   const int threads = at::get_num_threads();
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  if (cores > 1 && threads == 1)
+  if (cores > 1 && threads == 1 && requested != 1)
     return "LibTorch runs on 1 thread on a machine with " + std::to_string(cores) +
            " cores (OMP_NUM_THREADS or [run] threads?); training will be slow";
   if (cores > 0 && threads > cores)

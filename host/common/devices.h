@@ -26,7 +26,9 @@ void configure_tf32(bool allow);
 /// LOOPLAB_KEEP_FREED_MEMORY=0 leaves malloc as it is; returns whether the setting was made.
 bool keep_freed_memory();
 /// One line saying why the intra-op thread count in effect is clearly wrong for this machine
-/// (e.g. 1 thread on a multi-core box, or more threads than cores), or "" when it looks fine.
-std::string thread_warning();
+/// (1 thread on a multi-core box that nobody asked for, or more threads than cores), or "" when
+/// it looks fine. `requested` is what was asked for ([run] threads, --threads; 0 = all cores):
+/// one thread asked for explicitly is a choice, not a mistake.
+std::string thread_warning(int64_t requested = 0);
 
 }  // namespace looplab::host

@@ -251,7 +251,12 @@ std::optional<ParsedOverride> parse_override(const std::string& text, Diagnostic
     diags.error(at, "override " + quote(text) + " has an invalid key " + quote(trim(key)));
     return std::nullopt;
   }
-  return ParsedOverride{text, std::move(*doc), key_depth(key)};
+  // Filled field by field: GCC 12 misreads the aggregate form as reading `where` uninitialised.
+  ParsedOverride parsed;
+  parsed.text = text;
+  parsed.doc = std::move(*doc);
+  parsed.depth = key_depth(key);
+  return parsed;
 }
 
 /// Applies one parsed override to `root`, moving its nodes in.

@@ -96,6 +96,9 @@ void check_name(const std::string& name) {
   }
 }
 
+// A column a series does not use (no filter, no band).
+constexpr size_t kNoColumn = static_cast<size_t>(-1);
+
 class SeriesReader {
  public:
   SeriesReader(const sdk::FigureSpec& figure, const std::map<std::string, std::string>& tables)
@@ -108,12 +111,10 @@ class SeriesReader {
     const size_t xi = column(s, table, s.x, "x");
     const size_t yi = column(s, table, s.y, "y");
     const size_t zi = column(s, table, z_column, "z");
-    const std::optional<size_t> wi =
-        s.where_column.empty() ? std::nullopt
-                               : std::optional<size_t>(column(s, table, s.where_column, "where"));
+    const size_t wi = s.where_column.empty() ? kNoColumn : column(s, table, s.where_column, "where");
     std::vector<std::array<double, 3>> out;
     for (const auto& row : table.rows) {
-      if (wi && row[*wi] != s.where_value) continue;
+      if (wi != kNoColumn && row[wi] != s.where_value) continue;
       const auto x = parse_number(row[xi]);
       const auto y = parse_number(row[yi]);
       if (!x || !y || !std::isfinite(*x) || !std::isfinite(*y)) continue;
@@ -135,27 +136,23 @@ class SeriesReader {
     }
     const size_t xi = column(s, table, s.x, "x");
     const size_t yi = column(s, table, s.y, "y");
-    const std::optional<size_t> wi =
-        s.where_column.empty() ? std::nullopt
-                               : std::optional<size_t>(column(s, table, s.where_column, "where"));
-    const std::optional<size_t> lo_i =
-        banded ? std::optional<size_t>(column(s, table, s.band_lo, "band_lo")) : std::nullopt;
-    const std::optional<size_t> hi_i =
-        banded ? std::optional<size_t>(column(s, table, s.band_hi, "band_hi")) : std::nullopt;
+    const size_t wi = s.where_column.empty() ? kNoColumn : column(s, table, s.where_column, "where");
+    const size_t lo_i = banded ? column(s, table, s.band_lo, "band_lo") : kNoColumn;
+    const size_t hi_i = banded ? column(s, table, s.band_hi, "band_hi") : kNoColumn;
 
     auto plottable = [](std::optional<double> v, bool log_axis) {
       return v && std::isfinite(*v) && (!log_axis || *v > 0.0);
     };
     std::vector<Point> out;
     for (const auto& row : table.rows) {
-      if (wi && row[*wi] != s.where_value) continue;
+      if (wi != kNoColumn && row[wi] != s.where_value) continue;
       const auto x = parse_number(row[xi]);
       const auto y = parse_number(row[yi]);
       if (!plottable(x, figure_.log_x) || !plottable(y, figure_.log_y)) continue;
       Point p{*x, *y, *y, *y};
       if (banded) {
-        const auto lo = parse_number(row[*lo_i]);
-        const auto hi = parse_number(row[*hi_i]);
+        const auto lo = parse_number(row[lo_i]);
+        const auto hi = parse_number(row[hi_i]);
         if (plottable(lo, figure_.log_y)) p.lo = *lo;
         if (plottable(hi, figure_.log_y)) p.hi = *hi;
       }

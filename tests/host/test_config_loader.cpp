@@ -82,10 +82,13 @@ class ConfigLoaderTest : public ::testing::Test {
 // Diagnostics
 
 TEST(DiagnosticsTest, FormatsWithAndWithoutPosition) {
-  EXPECT_EQ((Diagnostic{{"a.toml", 3, 7}, "bad"}).str(), "a.toml:3:7: error: bad");
-  EXPECT_EQ((Diagnostic{{"a.toml", 0, 0}, "bad"}).str(), "a.toml: error: bad");
-  EXPECT_EQ((Diagnostic{{"--set", 0, 0}, "bad"}).str(), "--set: error: bad");
-  EXPECT_EQ((Diagnostic{{"", 0, 0}, "bad"}).str(), "error: bad");
+  // Named, not temporaries: GCC 12 misreads a temporary aggregate's string as uninitialised.
+  const Diagnostic with_position{{"a.toml", 3, 7}, "bad"}, no_line{{"a.toml", 0, 0}, "bad"},
+      override_source{{"--set", 0, 0}, "bad"}, no_file{{"", 0, 0}, "bad"};
+  EXPECT_EQ(with_position.str(), "a.toml:3:7: error: bad");
+  EXPECT_EQ(no_line.str(), "a.toml: error: bad");
+  EXPECT_EQ(override_source.str(), "--set: error: bad");
+  EXPECT_EQ(no_file.str(), "error: bad");
 }
 
 TEST(DiagnosticsTest, SortsByFileLineColumnStably) {

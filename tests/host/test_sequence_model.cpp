@@ -206,9 +206,10 @@ void expect_causal(SequenceModel& model, int64_t iterations) {
     const auto pred = model->predict(xs2, ys2, iterations);
     EXPECT_LE((pred.narrow(1, 0, i + 1) - base.narrow(1, 0, i + 1)).abs().max().item<double>(), 1e-6)
         << "b = " << iterations << ": a prediction up to " << i << " saw y_" << i << " or a later point";
-    if (i + 1 < n)
+    if (i + 1 < n) {
       EXPECT_GT((pred.select(1, i + 1) - base.select(1, i + 1)).abs().max().item<double>(), 1e-6)
           << "prediction " << i + 1 << " ignores its own x or earlier labels";
+    }
   }
   // A prediction does use earlier labels.
   auto ys3 = ys.clone();

@@ -286,7 +286,9 @@ void expect_causal(const std::shared_ptr<sdk::Block>& block, int64_t D) {
     auto perturbed = h.clone();
     perturbed.select(1, s).add_(torch::randn({2, D}));
     const auto out2 = block->forward(perturbed);
-    if (s > 0) EXPECT_EQ((out2.narrow(1, 0, s) - out.narrow(1, 0, s)).abs().max().item<double>(), 0.0) << s;
+    if (s > 0) {
+      EXPECT_EQ((out2.narrow(1, 0, s) - out.narrow(1, 0, s)).abs().max().item<double>(), 0.0) << s;
+    }
     EXPECT_GT((out2.narrow(1, s, S - s) - out.narrow(1, s, S - s)).abs().max().item<double>(), 1e-4) << s;
   }
 }
