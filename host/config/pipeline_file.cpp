@@ -3,10 +3,13 @@
 #include "common/files.h"
 #include "config/schema.h"
 
+#include <looplab/sdk/analysis.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -180,24 +183,8 @@ struct ParsedOverride {
   std::string what = "override";          ///< How messages name it.
 };
 
-/// TOML basic string for `s` (escapes quotes, backslashes and control characters).
-std::string toml_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+/// TOML basic string for `s`: the SDK's quoting (quotes, backslashes, control characters).
+std::string toml_string(std::string_view s) { return sdk::to_toml(sdk::ParamValue{std::string(s)}); }
 
 /// Number of dotted segments in a TOML key, ignoring dots inside quotes.
 size_t key_depth(std::string_view key) {
@@ -410,10 +397,57 @@ void set_value(toml::table& table, const std::string& key, const sdk::ParamValue
       value);
 }
 
+std::string shortest_floats(const std::string& toml_text) {
+  std::string out;
+  out.reserve(toml_text.size());
+  char quote = 0;  // inside a '"' or '\'' string
+  for (size_t i = 0; i < toml_text.size();) {
+    const char c = toml_text[i];
+    if (quote) {
+      out += c;
+      if (c == '\\' && quote == '"' && i + 1 < toml_text.size()) out += toml_text[++i];
+      else if (c == quote) quote = 0;
+      ++i;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      quote = c;
+      out += c;
+      ++i;
+      continue;
+    }
+    // A number token starts after '=', ',', '[' or white space; keys never start with a digit here.
+    const bool starts = (std::isdigit(static_cast<unsigned char>(c)) || c == '-') &&
+                        (out.empty() || std::strchr(" \t=[,", out.back()) != nullptr);
+    if (!starts) {
+      out += c;
+      ++i;
+      continue;
+    }
+    size_t end = i + 1;
+    while (end < toml_text.size() && std::strchr("0123456789.eE+-_", toml_text[end]) != nullptr) ++end;
+    const std::string token = toml_text.substr(i, end - i);
+    const bool is_float = token.find_first_of(".eE") != std::string::npos && token.find('_') == std::string::npos;
+    std::string replacement = token;
+    if (is_float) {
+      char* stop = nullptr;
+      const double value = std::strtod(token.c_str(), &stop);
+      if (stop == token.c_str() + token.size()) {
+        replacement = sdk::Table::num(value);
+        if (replacement.find_first_of(".e") == std::string::npos) replacement += ".0";  // stays a TOML float
+      }
+    }
+    out += replacement;
+    i = end;
+  }
+  return out;
+}
+
 void write_toml(const std::string& path, const toml::table& table) {
   std::ostringstream text;
   text << table << "\n";
-  write_file_atomic(path, text.str());
+  // toml++ (a compiled library here) prints doubles with 17 digits (0.90000000000000002).
+  write_file_atomic(path, shortest_floats(text.str()));
 }
 
 }  // namespace looplab::host

@@ -46,6 +46,10 @@ void place_value(toml::table& root, const std::string& path, toml::node&& value,
 /// resolved.toml with defaults filled in); a nested block becomes a table with its `type`.
 void set_value(toml::table& table, const std::string& key, const sdk::ParamValue& value);
 
+/// `toml_text` with every float written in the shortest form that reads back to the same double
+/// (0.9, 1e-05), strings untouched.
+std::string shortest_floats(const std::string& toml_text);
+
 /// Writes `table` as TOML text (toml++'s formatter) to `path` via a temp file + rename; throws
 /// std::runtime_error naming the path on failure.
 void write_toml(const std::string& path, const toml::table& table);

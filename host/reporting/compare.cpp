@@ -40,7 +40,8 @@ void flatten_into(const toml::node& node, const std::string& key, std::map<std::
     out[key] = *s;
   } else {
     std::ostringstream text;
-    node.visit([&text](const auto& v) { text << v; });
+    if (auto d = node.value_exact<double>()) text << sdk::Table::num(*d);  // 0.003, not 0.0030000000000000001
+    else node.visit([&text](const auto& v) { text << v; });
     out[key] = text.str();
   }
 }

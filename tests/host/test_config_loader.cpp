@@ -479,3 +479,24 @@ TEST_F(ConfigLoaderTest, WriteTomlFailureNamesPath) {
 
 }  // namespace
 }  // namespace looplab::host
+
+namespace looplab::host {
+namespace {
+
+TEST(WriteToml, FloatsInTheirShortestRoundTripFormStringsUntouched) {
+  EXPECT_EQ(shortest_floats("a = 0.90000000000000002\nb = \"0.90000000000000002\"\nc = [1.0000000000000001e-05, 2.0]\n"
+                            "d = 3\ne = 'x = 0.30000000000000004'\nf = -0.0030000000000000001\n"),
+            "a = 0.9\nb = \"0.90000000000000002\"\nc = [1e-05, 2.0]\nd = 3\ne = 'x = 0.30000000000000004'\nf = -0.003\n");
+  const auto dir = test::temp_dir("write-toml");
+  toml::table t;
+  t.insert("lr", 0.003);
+  t.insert("eps", 1e-8);
+  write_toml(dir + "/t.toml", t);
+  const auto back = toml::parse_file(dir + "/t.toml");
+  EXPECT_EQ(back["lr"].value<double>(), 0.003);
+  EXPECT_EQ(back["eps"].value<double>(), 1e-8);
+  EXPECT_TRUE(test::contains(test::read_file(dir + "/t.toml"), "lr = 0.003\n")) << test::read_file(dir + "/t.toml");
+}
+
+}  // namespace
+}  // namespace looplab::host

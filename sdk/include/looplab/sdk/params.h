@@ -36,7 +36,8 @@ const char* type_name(ParamType type);
 /// Type tag of a value.
 ParamType type_of(const ParamValue& value);
 
-/// Renders a value as TOML (e.g. `4`, `1e-3`, `"gpt"`, `[5, 10]`).
+/// Renders a value as TOML (e.g. `4`, `1e-3`, `"gpt"`, `[5, 10]`); strings escape quotes,
+/// backslashes and control characters. The one TOML quoting the host uses too.
 std::string to_toml(const ParamValue& value);
 
 /// Declaration of one parameter: name, type, default, bounds or choices, one-line doc.
