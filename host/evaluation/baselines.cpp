@@ -1,5 +1,9 @@
 #include "evaluation/baselines.h"
 
+#include "common/text.h"
+
+#include <looplab/sdk/task.h>
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -175,12 +179,12 @@ torch::Tensor nearest_neighbour_predictions(const torch::Tensor& xs, const torch
 
 torch::Tensor baseline_predictions(const std::string& name, const torch::Tensor& xs,
                                    const torch::Tensor& ys, double noise_variance) {
-  if (name == "least_squares") return least_squares_predictions(xs, ys);
-  if (name == "ridge") return ridge_predictions(xs, ys, noise_variance);
-  if (name == "averaging") return averaging_predictions(xs, ys);
-  if (name == "nearest_neighbours") return nearest_neighbour_predictions(xs, ys, 3);
-  throw std::invalid_argument("unknown baseline '" + name +
-                              "' (expected least_squares, ridge, averaging or nearest_neighbours)");
+  namespace b = sdk::baseline;
+  if (name == b::kLeastSquares) return least_squares_predictions(xs, ys);
+  if (name == b::kRidge) return ridge_predictions(xs, ys, noise_variance);
+  if (name == b::kAveraging) return averaging_predictions(xs, ys);
+  if (name == b::kNearestNeighbours) return nearest_neighbour_predictions(xs, ys, 3);
+  throw std::invalid_argument(unknown_name("baseline", name, b::all(), NameList::kValid));
 }
 
 }  // namespace looplab::host

@@ -334,8 +334,7 @@ void task_active_dims(const sdk::Component& c) {
 }
 
 void task_baselines(const sdk::Component& c) {
-  static const std::vector<std::string> known{sdk::baseline::kLeastSquares, sdk::baseline::kRidge,
-                                              sdk::baseline::kAveraging, sdk::baseline::kNearestNeighbours};
+  const auto& known = sdk::baseline::all();
   auto task = build_task(c);
   std::vector<std::string> unknown;
   for (const auto& name : task->baselines())

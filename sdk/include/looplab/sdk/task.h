@@ -28,6 +28,11 @@ inline constexpr const char* kLeastSquares = "least_squares";  ///< min-norm lea
 inline constexpr const char* kRidge = "ridge";                 ///< ridge, lambda = noise variance
 inline constexpr const char* kAveraging = "averaging";         ///< w = mean of y_j x_j
 inline constexpr const char* kNearestNeighbours = "nearest_neighbours";  ///< 3-NN average
+/// Every baseline the host computes: the names a task's baselines() may use.
+inline const std::vector<std::string>& all() {
+  static const std::vector<std::string> names{kLeastSquares, kRidge, kAveraging, kNearestNeighbours};
+  return names;
+}
 }  // namespace baseline
 
 /// A family of functions to learn in context. Fresh functions are drawn for every prompt.
