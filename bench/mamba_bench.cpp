@@ -10,8 +10,8 @@
 #include "selective_scan.h"
 #include "ssd.h"
 
-#include "registry/plugin_registry.h"
 #include "model/sequence_model.h"
+#include "registry/plugin_registry.h"
 
 #include <looplab/sdk/plugin.h>
 
@@ -45,10 +45,14 @@ Settings parse(int argc, char** argv) {
       if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
       return std::stoi(argv[++i]);
     };
-    if (arg == "--threads") s.threads = value();
-    else if (arg == "--reps") s.reps = value();
-    else if (arg == "--warmup") s.warmup = value();
-    else throw std::invalid_argument("unknown argument " + arg + " (expected --threads, --reps, --warmup)");
+    if (arg == "--threads")
+      s.threads = value();
+    else if (arg == "--reps")
+      s.reps = value();
+    else if (arg == "--warmup")
+      s.warmup = value();
+    else
+      throw std::invalid_argument("unknown argument " + arg + " (expected --threads, --reps, --warmup)");
   }
   if (s.threads < 1 || s.reps < 1 || s.warmup < 0) throw std::invalid_argument("threads, reps >= 1; warmup >= 0");
   return s;
@@ -86,11 +90,11 @@ void bench_selective_scan(const Settings& s) {
   std::printf("selective scan, B %ld S %ld d_inner %ld N %ld, forward + backward:\n", Bt, S, Di, N);
   const double seq = time_grad(s, inputs, [&] { return blocks::selective_scan_sequential(x, delta, A, B, C, D); });
   const double fused = time_grad(s, inputs, [&] { return blocks::selective_scan_fused(x, delta, A, B, C, D); });
-  const double parallel =
-      time_grad(s, inputs, [&] { return blocks::selective_scan_parallel(x, delta, A, B, C, D); });
-  std::printf("  sequential %9.2f ms\n  fused      %9.2f ms   sequential / fused    = %.2f\n"
-              "  parallel   %9.2f ms   sequential / parallel = %.2f\n",
-              seq, fused, seq / fused, parallel, seq / parallel);
+  const double parallel = time_grad(s, inputs, [&] { return blocks::selective_scan_parallel(x, delta, A, B, C, D); });
+  std::printf(
+      "  sequential %9.2f ms\n  fused      %9.2f ms   sequential / fused    = %.2f\n"
+      "  parallel   %9.2f ms   sequential / parallel = %.2f\n",
+      seq, fused, seq / fused, parallel, seq / parallel);
   torch::NoGradGuard no_grad;
   const double seq_f = median_ms(s, [&] { blocks::selective_scan_sequential(x, delta, A, B, C, D); });
   const double fused_f = median_ms(s, [&] { blocks::selective_scan_fused(x, delta, A, B, C, D); });
@@ -116,8 +120,8 @@ void bench_ssd(const Settings& s) {
 }
 
 /// A looped model with one block of `type` built by the plugin's factory, as the host does.
-host::SequenceModel looped_model(const host::PluginRegistry& registry, const std::string& type, int64_t D,
-                                 int64_t dims, int64_t points) {
+host::SequenceModel looped_model(const host::PluginRegistry& registry, const std::string& type, int64_t D, int64_t dims,
+                                 int64_t points) {
   const auto* loaded = registry.find(sdk::ComponentKind::Block, type);
   if (loaded == nullptr) throw std::runtime_error("block plugin '" + type + "' not found");
   auto params = sdk::Params::defaults(loaded->component->params);

@@ -12,9 +12,9 @@ GruBlockImpl::GruBlockImpl(const GruBlockOptions& opts) : options(opts) {
   if (options.n_embd() < 1 || options.hidden() < 1 || options.layers() < 1)
     throw std::invalid_argument("gru: n_embd, hidden and layers must be positive");
   ln = register_module("ln", nn::LayerNorm(nn::LayerNormOptions({options.n_embd()}).eps(options.ln_eps())));
-  gru = register_module("gru", nn::GRU(nn::GRUOptions(options.n_embd(), options.hidden())
-                                           .num_layers(options.layers())
-                                           .batch_first(true)));
+  gru = register_module(
+      "gru",
+      nn::GRU(nn::GRUOptions(options.n_embd(), options.hidden()).num_layers(options.layers()).batch_first(true)));
   proj = register_module("proj", nn::Linear(options.hidden(), options.n_embd()));
 }
 

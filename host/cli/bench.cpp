@@ -31,8 +31,8 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <optional>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include <sys/resource.h>
@@ -150,8 +150,8 @@ BenchRow train_row(const BenchSize& s, const PipelineConfig& cfg, const Options&
   model->train();
   std::unique_ptr<torch::optim::Adam> opt = make_optimizer(cfg.training, *model);
   if (o.optimizer == "plain")  // for measuring what the fused step buys
-    opt = std::make_unique<torch::optim::Adam>(
-        model->parameters(), static_cast<const torch::optim::AdamOptions&>(opt->defaults()));
+    opt = std::make_unique<torch::optim::Adam>(model->parameters(),
+                                               static_cast<const torch::optim::AdamOptions&>(opt->defaults()));
   TrainStep step(model, task, *opt, device, cfg.training.batch_size, cfg.model.window, o.cuda_graphs, nullptr);
   auto gen = make_generator(device, 1);
   const int64_t b = cfg.loops.at(0), dims = cfg.dims.at(0), pts = cfg.points.at(0);
@@ -179,7 +179,12 @@ BenchRow train_row(const BenchSize& s, const PipelineConfig& cfg, const Options&
              std::to_string(cfg.training.batch_size) + (step.replaying() ? ", CUDA graph" : "");
   if (o.profile) {
     std::cerr << "profile of one " << s.name << " step:\n";
-    print_op_profile([&] { step(b, dims, pts, gen); sync(device); }, std::cerr);
+    print_op_profile(
+        [&] {
+          step(b, dims, pts, gen);
+          sync(device);
+        },
+        std::cerr);
   }
   return row;
 }
@@ -280,14 +285,14 @@ BenchRow measure_size(const BenchSize& s, const Options& o, const PluginRegistry
 
 // The rows as a CSV table (skipped rows leave the timings empty).
 sdk::Table bench_table(const std::vector<BenchRow>& rows) {
-  sdk::Table t{{"config", "device", "ms_per_step", "ms_min", "cpu_ms", "tokens_per_s", "peak_mb", "reps", "threads", "loss",
-                "note"},
+  sdk::Table t{{"config", "device", "ms_per_step", "ms_min", "cpu_ms", "tokens_per_s", "peak_mb", "reps", "threads",
+                "loss", "note"},
                {}};
   auto value = [](const BenchRow& r, double v) { return r.skipped ? std::string() : std::to_string(v); };
   for (const auto& r : rows)
-    t.rows.push_back({r.config, r.device, value(r, r.ms), value(r, r.ms_min), value(r, r.cpu_ms), value(r, r.tokens_per_s),
-                      value(r, r.peak_mb), std::to_string(r.reps), std::to_string(r.threads), sdk::Table::num(r.loss),
-                      r.note});
+    t.rows.push_back({r.config, r.device, value(r, r.ms), value(r, r.ms_min), value(r, r.cpu_ms),
+                      value(r, r.tokens_per_s), value(r, r.peak_mb), std::to_string(r.reps), std::to_string(r.threads),
+                      sdk::Table::num(r.loss), r.note});
   return t;
 }
 
@@ -314,8 +319,7 @@ std::optional<std::vector<const BenchSize*>> chosen_sizes(const std::vector<std:
 int bench_command(const std::vector<std::string>& args) {
   Options o;
   auto desc = help_options();
-  desc.add_options()("config", po::value(&o.configs)->composing(),
-                                            "size to run (repeatable; default: all)")(
+  desc.add_options()("config", po::value(&o.configs)->composing(), "size to run (repeatable; default: all)")(
       "reps", po::value(&o.reps), "timed steps per size (default: per size)")(
       "warmup", po::value(&o.warmup)->default_value(2), "untimed steps first")(
       "threads", po::value(&o.threads)->default_value(0), "LibTorch intra-op threads; 0 = all cores")(

@@ -25,14 +25,14 @@ const std::vector<BenchSize>& bench_sizes();
 struct BenchRow {
   std::string config;
   std::string device;
-  double ms = 0;             ///< median ms per training step (per evaluation for eval rows)
-  double ms_min = 0;         ///< fastest rep
-  double cpu_ms = 0;         ///< median process CPU time per step (all threads)
-  double tokens_per_s = 0;   ///< prompt tokens (batch * 2n) per second; prompts/s for eval rows
-  double peak_mb = 0;        ///< RSS high-water mark during this row (CUDA: max allocated)
+  double ms = 0;            ///< median ms per training step (per evaluation for eval rows)
+  double ms_min = 0;        ///< fastest rep
+  double cpu_ms = 0;        ///< median process CPU time per step (all threads)
+  double tokens_per_s = 0;  ///< prompt tokens (batch * 2n) per second; prompts/s for eval rows
+  double peak_mb = 0;       ///< RSS high-water mark during this row (CUDA: max allocated)
   int64_t reps = 0, threads = 0;
-  double loss = 0;           ///< last step's loss (a sanity check that it trains)
-  std::string note{};        ///< why a row was skipped, or what it measured
+  double loss = 0;     ///< last step's loss (a sanity check that it trains)
+  std::string note{};  ///< why a row was skipped, or what it measured
   bool skipped = false;
 };
 

@@ -1,7 +1,7 @@
 #include "cli/doctor.h"
 
-#include "common/exit_code.h"
 #include "common/devices.h"
+#include "common/exit_code.h"
 
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
@@ -91,18 +91,19 @@ MachineReport machine_report() {
   MachineReport r;
   auto fact = [&r](std::string k, std::string v) { r.facts.emplace_back(std::move(k), std::move(v)); };
   const std::string config = at::show_config();
-  fact("LibTorch", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
-                       std::to_string(TORCH_VERSION_PATCH) + " (CUDA " +
-                       (config_value(config, "CUDA_VERSION=").empty() ? "none" : config_value(config, "CUDA_VERSION=")) +
-                       " at build time)");
+  fact("LibTorch",
+       std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+           std::to_string(TORCH_VERSION_PATCH) + " (CUDA " +
+           (config_value(config, "CUDA_VERSION=").empty() ? "none" : config_value(config, "CUDA_VERSION=")) +
+           " at build time)");
 
   const bool cuda = torch::cuda::is_available();
   std::string devices = cuda ? std::to_string(torch::cuda::device_count()) + " device(s)" : "no device visible";
 #if defined(LOOPLAB_WITH_CUDA)
   for (int64_t i = 0; cuda && i < static_cast<int64_t>(torch::cuda::device_count()); ++i) {
     const auto* p = at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(i));
-    devices += "; " + std::to_string(i) + ": " + p->name + " (" + std::to_string(p->totalGlobalMem >> 20) + " MiB, sm " +
-               std::to_string(p->major) + std::to_string(p->minor) + ")";
+    devices += "; " + std::to_string(i) + ": " + p->name + " (" + std::to_string(p->totalGlobalMem >> 20) +
+               " MiB, sm " + std::to_string(p->major) + std::to_string(p->minor) + ")";
   }
   fact("CUDA", devices + "; CUDA graphs compiled in");
 #else
@@ -111,8 +112,8 @@ MachineReport machine_report() {
 
   const int cores = usable_cores();
   const int threads = at::get_num_threads();
-  fact("threads", "intra-op " + std::to_string(threads) + ", inter-op " + std::to_string(at::get_num_interop_threads()) +
-                      ", usable cores " + std::to_string(cores));
+  fact("threads", "intra-op " + std::to_string(threads) + ", inter-op " +
+                      std::to_string(at::get_num_interop_threads()) + ", usable cores " + std::to_string(cores));
   const std::string blas = config_value(config, "BLAS_INFO=");
   fact("BLAS", (blas.empty() ? "unknown" : blas) +
                    (blas == "mkl" ? " (" + line_containing(config, "Math Kernel Library") + ")" : ""));
@@ -163,7 +164,8 @@ int doctor_command(const std::vector<std::string>& args) {
   // As a run would set them; without --threads, what LibTorch picks by itself.
   if (threads >= 0) configure_threads(threads);
   const auto report = machine_report();
-  for (const auto& [k, v] : report.facts) std::cout << k << std::string(k.size() < 17 ? 17 - k.size() : 1, ' ') << v << "\n";
+  for (const auto& [k, v] : report.facts)
+    std::cout << k << std::string(k.size() < 17 ? 17 - k.size() : 1, ' ') << v << "\n";
   for (const auto& w : report.warnings) std::cout << "warning: " << w << "\n";
   if (report.warnings.empty()) std::cout << "no problems found\n";
   return kOk;

@@ -55,15 +55,20 @@ std::string camel_case(const std::string& name) {
 
 const std::set<std::string>& cxx_keywords() {
   static const std::set<std::string> words = {
-      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case", "catch",
-      "char", "char16_t", "char32_t", "char8_t", "class", "compl", "concept", "const", "consteval", "constexpr",
-      "constinit", "const_cast", "continue", "co_await", "co_return", "co_yield", "decltype", "default", "delete",
-      "do", "double", "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float", "for",
-      "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
-      "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register", "reinterpret_cast",
-      "requires", "return", "short", "signed", "sizeof", "static", "static_assert", "static_cast", "struct",
-      "switch", "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid", "typename",
-      "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq"};
+      "alignas",     "alignof",   "and",        "and_eq",    "asm",      "auto",         "bitand",
+      "bitor",       "bool",      "break",      "case",      "catch",    "char",         "char16_t",
+      "char32_t",    "char8_t",   "class",      "compl",     "concept",  "const",        "consteval",
+      "constexpr",   "constinit", "const_cast", "continue",  "co_await", "co_return",    "co_yield",
+      "decltype",    "default",   "delete",     "do",        "double",   "dynamic_cast", "else",
+      "enum",        "explicit",  "export",     "extern",    "false",    "float",        "for",
+      "friend",      "goto",      "if",         "inline",    "int",      "long",         "mutable",
+      "namespace",   "new",       "noexcept",   "not",       "not_eq",   "nullptr",      "operator",
+      "or",          "or_eq",     "private",    "protected", "public",   "register",     "reinterpret_cast",
+      "requires",    "return",    "short",      "signed",    "sizeof",   "static",       "static_assert",
+      "static_cast", "struct",    "switch",     "template",  "this",     "thread_local", "throw",
+      "true",        "try",       "typedef",    "typeid",    "typename", "union",        "unsigned",
+      "using",       "virtual",   "void",       "volatile",  "wchar_t",  "while",        "xor",
+      "xor_eq"};
   return words;
 }
 
@@ -80,17 +85,15 @@ std::string install_prefix() {
 std::string check_plugin_name(const std::string& name) {
   if (name.empty()) return "a plugin name must not be empty";
   const bool starts_ok = std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_';
-  const bool rest_ok = std::all_of(name.begin(), name.end(), [](char ch) {
-    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
-  });
+  const bool rest_ok = std::all_of(name.begin(), name.end(),
+                                   [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; });
   if (!starts_ok || !rest_ok)
     return "plugin name '" + name + "' is not a C identifier (letters, digits and '_', not starting with a digit)";
   if (cxx_keywords().count(name)) return "plugin name '" + name + "' is a C++ keyword";
   return "";
 }
 
-std::vector<std::pair<std::string, std::string>> plugin_project_files(const std::string& kind,
-                                                                      const std::string& name,
+std::vector<std::pair<std::string, std::string>> plugin_project_files(const std::string& kind, const std::string& name,
                                                                       const std::string& prefix) {
   if (kind != "block" && kind != "task" && kind != "analysis")
     throw std::invalid_argument("unknown plugin kind '" + kind + "' (expected block, task or analysis)");
@@ -123,8 +126,8 @@ std::vector<std::pair<std::string, std::string>> plugin_project_files(const std:
   return files;
 }
 
-int write_plugin_project(const std::string& kind, const std::string& name, const std::string& dir,
-                         std::ostream& out, std::ostream& err) {
+int write_plugin_project(const std::string& kind, const std::string& name, const std::string& dir, std::ostream& out,
+                         std::ostream& err) {
   if (kind != "block" && kind != "task" && kind != "analysis") {
     print_error(err, "--kind must be block, task or analysis, not '" + kind + "'");
     return kBadInput;

@@ -16,14 +16,13 @@ std::string check_plugin_name(const std::string& name);
 /// The files of a new `kind` (block | task | analysis) plugin called `name`, as (relative path,
 /// contents); `prefix` is the looplab install prefix written into the instructions.
 /// Throws std::invalid_argument for an unknown kind.
-std::vector<std::pair<std::string, std::string>> plugin_project_files(const std::string& kind,
-                                                                      const std::string& name,
+std::vector<std::pair<std::string, std::string>> plugin_project_files(const std::string& kind, const std::string& name,
                                                                       const std::string& prefix);
 
 /// Writes the project into `dir` (created when absent; refused when not empty). Reports to
 /// `out`/`err` and returns an ExitCode: kOk written, kFailure write failure, kBadInput bad
 /// kind, name or dir.
-int write_plugin_project(const std::string& kind, const std::string& name, const std::string& dir,
-                         std::ostream& out, std::ostream& err);
+int write_plugin_project(const std::string& kind, const std::string& name, const std::string& dir, std::ostream& out,
+                         std::ostream& err);
 
 }  // namespace looplab::host

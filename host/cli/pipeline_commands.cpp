@@ -83,7 +83,8 @@ int compare_command(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("dirs", -1);
   po::variables_map vm;
-  const char* usage = "usage: looplab compare RUN_DIR... [--out DIR]   (a sweep directory stands for its complete runs)\n";
+  const char* usage =
+      "usage: looplab compare RUN_DIR... [--out DIR]   (a sweep directory stands for its complete runs)\n";
   if (auto done = parse_command_line(args, desc, pos, vm, usage)) return *done;
   std::vector<std::string> runs;
   for (const auto& d : dirs) {
@@ -108,7 +109,8 @@ int analyze_command(const std::vector<std::string>& args) {
   CommonOptions c;
   std::string run_dir, name;
   auto desc = common_options(c);
-  desc.add_options()("analysis", po::value(&name), "analysis plugin to run")("run", po::value(&run_dir), "run directory");
+  desc.add_options()("analysis", po::value(&name), "analysis plugin to run")("run", po::value(&run_dir),
+                                                                             "run directory");
   po::positional_options_description pos;
   pos.add("run", 1);
   po::variables_map vm;

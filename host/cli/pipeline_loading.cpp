@@ -43,8 +43,8 @@ std::optional<PipelineConfig> load_pipeline(const std::string& file, const Commo
 }
 
 std::optional<std::pair<std::vector<SweepMember>, std::vector<PipelineConfig>>> load_sweep(const std::string& file,
-                                                                                          const toml::table& doc,
-                                                                                          const CommonOptions& c) {
+                                                                                           const toml::table& doc,
+                                                                                           const CommonOptions& c) {
   try {
     Diagnostics diags;
     auto members = expand_sweep(doc, diags);

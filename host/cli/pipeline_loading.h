@@ -31,8 +31,8 @@ std::optional<PipelineConfig> load_pipeline(const std::string& file, const Commo
 
 /// A sweep's members and their validated pipelines; nullopt after printing the errors.
 std::optional<std::pair<std::vector<SweepMember>, std::vector<PipelineConfig>>> load_sweep(const std::string& file,
-                                                                                          const toml::table& doc,
-                                                                                          const CommonOptions& c);
+                                                                                           const toml::table& doc,
+                                                                                           const CommonOptions& c);
 
 /// An existing run directory (it has resolved.toml), or nullopt after saying why not.
 std::optional<RunDir> open_run_dir(const std::string& path);

@@ -53,8 +53,8 @@ int check_files(const std::vector<std::string>& files, const CommonOptions& c) {
       (r.passed ? passed : r.skipped ? skipped : failed) += 1;
       std::cout << verdict << " " << r.component << ": " << r.check << (r.passed ? "" : ": " + r.detail) << std::endl;
     }
-  std::cout << passed << " passed, " << failed << " failed" << (skipped ? ", " + std::to_string(skipped) + " skipped" : "")
-            << "\n";
+  std::cout << passed << " passed, " << failed << " failed"
+            << (skipped ? ", " + std::to_string(skipped) + " skipped" : "") << "\n";
   return failed == 0 && skipped == 0 ? kOk : kFailure;
 }
 
@@ -69,7 +69,8 @@ int describe(const PluginRegistry& registry, const std::string& name) {
   std::vector<std::string> all;
   for (const auto* lc : registry.all()) all.push_back(lc->component->name);
   const auto hint = did_you_mean(name, all);
-  return usage_error("no plugin component named '" + name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  return usage_error("no plugin component named '" + name + "'" +
+                     (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }
 
 }  // namespace
@@ -103,9 +104,8 @@ int plugins_command(const std::vector<std::string>& args) {
 int new_plugin_command(const std::vector<std::string>& args) {
   std::string kind, name, dir;
   auto desc = help_options();
-  desc.add_options()("kind", po::value(&kind), "block, task or analysis")("name", po::value(&name),
-                                                                          "plugin name (a C identifier)")(
-      "dir", po::value(&dir), "new or empty directory");
+  desc.add_options()("kind", po::value(&kind), "block, task or analysis")(
+      "name", po::value(&name), "plugin name (a C identifier)")("dir", po::value(&dir), "new or empty directory");
   po::positional_options_description pos;
   pos.add("name", 1).add("dir", 1);
   po::variables_map vm;

@@ -123,7 +123,8 @@ int run_command(const std::vector<std::string>& args) {
   pos.add("file", 1);
   po::variables_map vm;
   if (auto done = parse_command_line(args, desc, pos, vm, kRunUsage)) return *done;
-  if (a.file.empty() == a.resume.empty()) return usage_error("give a pipeline FILE or --resume RUN_DIR (not both)", kRunUsage);
+  if (a.file.empty() == a.resume.empty())
+    return usage_error("give a pipeline FILE or --resume RUN_DIR (not both)", kRunUsage);
   if (a.jobs < 1 || a.threads < 0) return usage_error("--jobs must be >= 1 and --threads >= 0");
   if (!a.resume.empty() && !a.common.sets.empty()) return usage_error("--set cannot change a run being resumed");
   std::signal(SIGINT, on_interrupt);

@@ -11,9 +11,7 @@ namespace looplab::host {
 namespace {
 
 // Line breaks are quoted too: an unquoted one would split the row on reading.
-bool needs_quotes(const std::string& cell) {
-  return cell.find_first_of(",\"\r\n") != std::string::npos;
-}
+bool needs_quotes(const std::string& cell) { return cell.find_first_of(",\"\r\n") != std::string::npos; }
 
 void write_cell(std::ostream& out, const std::string& cell) {
   if (!needs_quotes(cell)) {

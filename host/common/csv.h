@@ -9,8 +9,8 @@
 namespace looplab::host {
 
 /// Writes a table as CSV (header line, comma-separated, quote cells containing , or " per RFC 4180),
-/// atomically (write_file_atomic). Throws std::runtime_error naming the path on I/O failure or when a row's width differs from
-/// the header's.
+/// atomically (write_file_atomic). Throws std::runtime_error naming the path on I/O failure or when a row's width
+/// differs from the header's.
 void write_csv(const std::string& path, const sdk::Table& table);
 
 /// Reads a CSV written by write_csv (header + rows). Throws std::runtime_error naming the path

@@ -11,7 +11,7 @@ namespace looplab::host {
 
 /// A run directory (README "What the quickstart does" lists what each file holds).
 struct RunDir {
-  std::string path;  ///< Absolute, normalised.
+  std::string path;                                                 ///< Absolute, normalised.
   std::string resolved() const { return path + "/resolved.toml"; }  ///< The pipeline, every default written out.
   std::string status() const { return path + "/run.json"; }         ///< RunStatus as JSON.
   std::string train_csv() const { return path + "/train.csv"; }     ///< One row per step (train_columns).
@@ -55,13 +55,13 @@ void write_run_status(const RunDir& dir, const RunStatus& status);
 
 /// The fixed leading columns of train.csv, in order; learned scalars (e.g. `lr`) follow them.
 namespace train_columns {
-inline constexpr const char* kStep = "step";            ///< Optimizer steps taken (1-based).
-inline constexpr const char* kLoss = "loss";            ///< The step's training loss.
-inline constexpr const char* kLossNorm = "loss_norm";   ///< loss / E[y^2] at the step's dims.
-inline constexpr const char* kLoops = "loops";          ///< Loop iterations b of the step.
-inline constexpr const char* kDims = "dims";            ///< Active dimensions of the step.
-inline constexpr const char* kPoints = "points";        ///< Points per prompt of the step.
-inline constexpr const char* kElapsed = "elapsed_s";    ///< Training wall time so far.
+inline constexpr const char* kStep = "step";           ///< Optimizer steps taken (1-based).
+inline constexpr const char* kLoss = "loss";           ///< The step's training loss.
+inline constexpr const char* kLossNorm = "loss_norm";  ///< loss / E[y^2] at the step's dims.
+inline constexpr const char* kLoops = "loops";         ///< Loop iterations b of the step.
+inline constexpr const char* kDims = "dims";           ///< Active dimensions of the step.
+inline constexpr const char* kPoints = "points";       ///< Points per prompt of the step.
+inline constexpr const char* kElapsed = "elapsed_s";   ///< Training wall time so far.
 /// All of the above, in file order.
 const std::vector<std::string>& all();
 }  // namespace train_columns

@@ -61,7 +61,8 @@ std::string unknown_name(const std::string& what, const std::string& name, const
   const auto hint = did_you_mean(name, candidates);
   std::string out = "unknown " + what + " '" + name + "'" + context;
   if (!hint.empty()) out += " (did you mean '" + hint + "'?)";
-  if (list == NameList::kAvailable) return out + "; available: " + (candidates.empty() ? "none installed" : join(candidates));
+  if (list == NameList::kAvailable)
+    return out + "; available: " + (candidates.empty() ? "none installed" : join(candidates));
   if (hint.empty()) out += " (valid: " + (candidates.empty() ? std::string("none") : join(candidates)) + ")";
   return out;
 }

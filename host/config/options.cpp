@@ -7,10 +7,13 @@ const Section<RunOptions>& RunOptions::section() {
       Section<RunOptions>()
           .field(&RunOptions::name, sdk::string_param("name", "", "run name; default: the pipeline file's stem"))
           .field(&RunOptions::seed, sdk::int_param("seed", 0, "seed for initialisation and training data").at_least(0))
-          .field(&RunOptions::device, sdk::string_param("device", "auto", "where to train: auto picks cuda when available")
-                                          .one_of({"auto", "cpu", "cuda"}))
-          .field(&RunOptions::threads, sdk::int_param("threads", 0, "CPU threads for LibTorch; 0 = all cores").at_least(0))
-          .field(&RunOptions::tf32, sdk::bool_param("tf32", false, "CUDA: allow TF32 (10-bit mantissa) matmuls and convolutions"))
+          .field(&RunOptions::device,
+                 sdk::string_param("device", "auto", "where to train: auto picks cuda when available")
+                     .one_of({"auto", "cpu", "cuda"}))
+          .field(&RunOptions::threads,
+                 sdk::int_param("threads", 0, "CPU threads for LibTorch; 0 = all cores").at_least(0))
+          .field(&RunOptions::tf32,
+                 sdk::bool_param("tf32", false, "CUDA: allow TF32 (10-bit mantissa) matmuls and convolutions"))
           .field(&RunOptions::plugin_paths,
                  sdk::string_list_param("plugin_paths", {}, "extra plugin directories, searched after --plugin-path"));
   return s;
@@ -20,14 +23,16 @@ const Section<ModelOptions>& ModelOptions::section() {
   static const auto s =
       Section<ModelOptions>()
           .field(&ModelOptions::n_embd, sdk::int_param("n_embd", 64, "residual width D").at_least(1).at_most(65536))
-          .field(&ModelOptions::looped, sdk::bool_param("looped", false, "loop the blocks b times with input injection"))
+          .field(&ModelOptions::looped,
+                 sdk::bool_param("looped", false, "loop the blocks b times with input injection"))
           .field(&ModelOptions::loops,
                  sdk::int_param("loops", 1, "iterations b of a looped model (a loops curriculum overrides it)")
                      .at_least(1)
                      .at_most(100000))
-          .field(&ModelOptions::window,
-                 sdk::int_param("window", 0, "truncated loss window T: loss over the last min(b, T) iterations; 0 = all")
-                     .at_least(0))
+          .field(
+              &ModelOptions::window,
+              sdk::int_param("window", 0, "truncated loss window T: loss over the last min(b, T) iterations; 0 = all")
+                  .at_least(0))
           .field(&ModelOptions::positions,
                  sdk::string_param("positions", "auto", "learned positional table: auto asks the blocks")
                      .one_of({"auto", "on", "off"}));
@@ -43,7 +48,8 @@ const Section<TrainingOptions>& TrainingOptions::section() {
           .field(&TrainingOptions::beta1, sdk::float_param("beta1", 0.9, "Adam beta1").at_least(0.0).at_most(1.0))
           .field(&TrainingOptions::beta2, sdk::float_param("beta2", 0.999, "Adam beta2").at_least(0.0).at_most(1.0))
           .field(&TrainingOptions::eps, sdk::float_param("eps", 1e-8, "Adam epsilon").at_least(0.0))
-          .field(&TrainingOptions::weight_decay, sdk::float_param("weight_decay", 0.0, "Adam L2 weight decay").at_least(0.0))
+          .field(&TrainingOptions::weight_decay,
+                 sdk::float_param("weight_decay", 0.0, "Adam L2 weight decay").at_least(0.0))
           .field(&TrainingOptions::log_every,
                  sdk::int_param("log_every", 50, "steps between progress lines (and the only host syncs)").at_least(1))
           .field(&TrainingOptions::checkpoint_every,
@@ -61,11 +67,13 @@ const Section<EvaluationOptions>& EvaluationOptions::section() {
                  sdk::int_param("prompts", 1280, "evaluation prompts (a fixed, seeded set)").at_least(1))
           .field(&EvaluationOptions::seed,
                  sdk::int_param("seed", 1234567, "seed of the evaluation prompts and the bootstrap").at_least(0))
-          .field(&EvaluationOptions::batch_size, sdk::int_param("batch_size", 256, "prompts per forward pass").at_least(1))
+          .field(&EvaluationOptions::batch_size,
+                 sdk::int_param("batch_size", 256, "prompts per forward pass").at_least(1))
           .field(&EvaluationOptions::bootstrap,
                  sdk::int_param("bootstrap", 1000, "bootstrap resamples for the 90% band").at_least(1))
           .field(&EvaluationOptions::iterations,
-                 sdk::int_list_param("iterations", {}, "extra iteration counts to evaluate a looped model at").at_least(1));
+                 sdk::int_list_param("iterations", {}, "extra iteration counts to evaluate a looped model at")
+                     .at_least(1));
   return s;
 }
 

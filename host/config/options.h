@@ -40,14 +40,22 @@ class Section {
  private:
   template <class V>
   static V get(const sdk::Params& p, const std::string& name) {
-    if constexpr (std::is_same_v<V, int64_t>) return p.get_int(name);
-    else if constexpr (std::is_same_v<V, double>) return p.get_float(name);
-    else if constexpr (std::is_same_v<V, bool>) return p.get_bool(name);
-    else if constexpr (std::is_same_v<V, std::string>) return p.get_string(name);
-    else if constexpr (std::is_same_v<V, std::vector<int64_t>>) return p.get_int_list(name);
-    else if constexpr (std::is_same_v<V, std::vector<double>>) return p.get_float_list(name);
-    else if constexpr (std::is_same_v<V, std::vector<std::string>>) return p.get_string_list(name);
-    else static_assert(sizeof(V) == 0, "no Params getter for this field type");
+    if constexpr (std::is_same_v<V, int64_t>)
+      return p.get_int(name);
+    else if constexpr (std::is_same_v<V, double>)
+      return p.get_float(name);
+    else if constexpr (std::is_same_v<V, bool>)
+      return p.get_bool(name);
+    else if constexpr (std::is_same_v<V, std::string>)
+      return p.get_string(name);
+    else if constexpr (std::is_same_v<V, std::vector<int64_t>>)
+      return p.get_int_list(name);
+    else if constexpr (std::is_same_v<V, std::vector<double>>)
+      return p.get_float_list(name);
+    else if constexpr (std::is_same_v<V, std::vector<std::string>>)
+      return p.get_string_list(name);
+    else
+      static_assert(sizeof(V) == 0, "no Params getter for this field type");
   }
   sdk::ParamSchema schema_;
   std::vector<std::function<void(Options&, const sdk::Params&)>> readers_;
@@ -56,10 +64,10 @@ class Section {
 /// [run]: what the run is called, its seed, where and on how many threads it runs.
 struct RunOptions {
   std::string name;                       ///< Run name; "" = the pipeline file's stem.
-  int64_t seed{};                       ///< Seeds initialisation and the training data.
-  std::string device{};            ///< auto | cpu | cuda.
-  int64_t threads{};                    ///< CPU threads for LibTorch; 0 = all cores.
-  bool tf32{};                      ///< CUDA: allow TF32 matmuls and convolutions.
+  int64_t seed{};                         ///< Seeds initialisation and the training data.
+  std::string device{};                   ///< auto | cpu | cuda.
+  int64_t threads{};                      ///< CPU threads for LibTorch; 0 = all cores.
+  bool tf32{};                            ///< CUDA: allow TF32 matmuls and convolutions.
   std::vector<std::string> plugin_paths;  ///< Extra plugin directories (absolute once resolved).
   /// The section's keys.
   static const Section<RunOptions>& section();
@@ -67,37 +75,37 @@ struct RunOptions {
 
 /// [model]: the model around the blocks (the blocks are [[model.blocks]]).
 struct ModelOptions {
-  int64_t n_embd{};            ///< Residual width D.
+  int64_t n_embd{};         ///< Residual width D.
   bool looped{};            ///< Loop the blocks b times with input injection.
-  int64_t loops{};              ///< b of a looped model when no loops curriculum is given.
-  int64_t window{};             ///< Truncated loss window T; 0 = every iteration.
-  std::string positions{}; ///< Learned positional table: auto | on | off.
+  int64_t loops{};          ///< b of a looped model when no loops curriculum is given.
+  int64_t window{};         ///< Truncated loss window T; 0 = every iteration.
+  std::string positions{};  ///< Learned positional table: auto | on | off.
   /// The section's keys.
   static const Section<ModelOptions>& section();
 };
 
 /// [training]: the optimizer and the step schedule (curricula are [training.curriculum.*]).
 struct TrainingOptions {
-  int64_t steps{};           ///< Optimizer steps.
+  int64_t steps{};             ///< Optimizer steps.
   int64_t batch_size{};        ///< Prompts per step.
-  double lr{};               ///< Adam learning rate.
-  double beta1{};             ///< Adam beta1.
-  double beta2{};           ///< Adam beta2.
-  double eps{};              ///< Adam epsilon.
-  double weight_decay{};        ///< Adam L2 weight decay.
+  double lr{};                 ///< Adam learning rate.
+  double beta1{};              ///< Adam beta1.
+  double beta2{};              ///< Adam beta2.
+  double eps{};                ///< Adam epsilon.
+  double weight_decay{};       ///< Adam L2 weight decay.
   int64_t log_every{};         ///< Steps between progress lines (the loop's only host syncs).
   int64_t checkpoint_every{};  ///< Steps between checkpoints; 0 = only at the end.
-  bool cuda_graphs{};       ///< CUDA: replay each curriculum stage's step from a graph.
+  bool cuda_graphs{};          ///< CUDA: replay each curriculum stage's step from a graph.
   /// The section's keys.
   static const Section<TrainingOptions>& section();
 };
 
 /// [evaluation]: the fixed prompt set and the bootstrap band.
 struct EvaluationOptions {
-  int64_t prompts{};           ///< Evaluation prompts (a fixed, seeded set).
-  int64_t seed{};           ///< Seed of the prompts and of the bootstrap.
-  int64_t batch_size{};         ///< Prompts per forward pass.
-  int64_t bootstrap{};         ///< Bootstrap resamples of the 90% band.
+  int64_t prompts{};                ///< Evaluation prompts (a fixed, seeded set).
+  int64_t seed{};                   ///< Seed of the prompts and of the bootstrap.
+  int64_t batch_size{};             ///< Prompts per forward pass.
+  int64_t bootstrap{};              ///< Bootstrap resamples of the 90% band.
   std::vector<int64_t> iterations;  ///< Extra iteration counts beyond the trained b.
   /// The section's keys.
   static const Section<EvaluationOptions>& section();
@@ -105,10 +113,10 @@ struct EvaluationOptions {
 
 /// [outputs]: what a run writes besides its metrics.
 struct OutputOptions {
-  bool figures{};            ///< Render PNG figures with gnuplot.
-  bool report{};             ///< Write report.md.
-  int64_t moving_average{};   ///< Window of the training loss' moving average.
-  int64_t keep_checkpoints{};   ///< Most recent checkpoints kept; 0 keeps all.
+  bool figures{};              ///< Render PNG figures with gnuplot.
+  bool report{};               ///< Write report.md.
+  int64_t moving_average{};    ///< Window of the training loss' moving average.
+  int64_t keep_checkpoints{};  ///< Most recent checkpoints kept; 0 keeps all.
   /// The section's keys.
   static const Section<OutputOptions>& section();
 };

@@ -9,12 +9,10 @@
 
 namespace looplab::host {
 
-using sdk::ParamSchema;
 using sdk::Params;
+using sdk::ParamSchema;
 
-int64_t Staircase::at(int64_t step) const {
-  return std::min(start + (step / interval) * inc, end);
-}
+int64_t Staircase::at(int64_t step) const { return std::min(start + (step / interval) * inc, end); }
 
 int64_t PipelineConfig::depth() const {
   int64_t n = 0;
@@ -54,7 +52,6 @@ ParamSchema staircase_schema() {
   };
 }
 
-
 // Splits combined (host + plugin) params back into the plugin's own.
 Params plugin_part(const Params& all, const ParamSchema& plugin_schema) {
   Params out;
@@ -74,8 +71,8 @@ class NestedBlocks {
  public:
   NestedBlocks(const PluginRegistry& registry, Diagnostics& diags) : registry_(registry), diags_(diags) {}
 
-  std::optional<sdk::ParamValue> operator()(const toml::node* node, const sdk::ParamSpec& spec,
-                                            const std::string& what, const SourceLocation& where) const {
+  std::optional<sdk::ParamValue> operator()(const toml::node* node, const sdk::ParamSpec& spec, const std::string& what,
+                                            const SourceLocation& where) const {
     static const toml::table empty;
     const toml::table* table = node ? node->as_table() : &empty;
     const std::string owner = "parameter '" + spec.name + "' for " + what;
@@ -98,8 +95,9 @@ class NestedBlocks {
     }
     const LoadedComponent* found = registry_.find(sdk::ComponentKind::Block, type);
     if (!found) {
-      diags_.error(type_node ? location_of(*type_node, where) : where,
-                   owner + ": " + unknown_name("block", type, registry_.names(sdk::ComponentKind::Block), NameList::kAvailable));
+      diags_.error(
+          type_node ? location_of(*type_node, where) : where,
+          owner + ": " + unknown_name("block", type, registry_.names(sdk::ComponentKind::Block), NameList::kAvailable));
       return std::nullopt;
     }
     const size_t before = diags_.size();
@@ -153,9 +151,7 @@ class Builder {
   }
 
  private:
-  SourceLocation where(const toml::node* node) const {
-    return node ? location_of(*node, file_loc_) : file_loc_;
-  }
+  SourceLocation where(const toml::node* node) const { return node ? location_of(*node, file_loc_) : file_loc_; }
 
   void check_sections() {
     for (auto&& [key, node] : doc_) {
@@ -206,7 +202,8 @@ class Builder {
     out.type = *type;
     const LoadedComponent* found = registry_.find(kind, *type);
     if (!found) {
-      diags_.error(where(type_node), unknown_name(sdk::kind_name(kind), *type, registry_.names(kind), NameList::kAvailable));
+      diags_.error(where(type_node),
+                   unknown_name(sdk::kind_name(kind), *type, registry_.names(kind), NameList::kAvailable));
       return std::nullopt;
     }
     out.component = found->component;
@@ -214,14 +211,13 @@ class Builder {
     const auto& plugin_schema = out.component->params;
     ParamSchema combined = host_schema;
     combined.insert(combined.end(), plugin_schema.begin(), plugin_schema.end());
-    auto all = validate_table(t, combined, std::string(sdk::kind_name(kind)) + " '" + *type + "'", {}, out.where, diags_,
-                              NestedBlocks(registry_, diags_));
+    auto all = validate_table(t, combined, std::string(sdk::kind_name(kind)) + " '" + *type + "'", {}, out.where,
+                              diags_, NestedBlocks(registry_, diags_));
     out.params = plugin_part(all, plugin_schema);
     return all;
   }
 
  private:
-
   void analyses_section() {
     const toml::node* node = doc_.get("analyses");
     const toml::array* arr = node ? node->as_array() : nullptr;
@@ -294,9 +290,9 @@ class Builder {
     if (!p.has("start") || !p.has("end")) return Staircase::fixed(fixed);
     Staircase s{p.get_int("start"), p.get_int("end"), p.get_int("inc"), p.get_int("interval")};
     if (s.start < lo || s.end > hi || s.start > s.end)
-      diags_.error(where(t), "curriculum " + name + ": need " + std::to_string(lo) + " <= start <= end <= " +
-                                 std::to_string(hi) + " (" + limit_doc + "), got start " + std::to_string(s.start) +
-                                 ", end " + std::to_string(s.end));
+      diags_.error(where(t), "curriculum " + name + ": need " + std::to_string(lo) +
+                                 " <= start <= end <= " + std::to_string(hi) + " (" + limit_doc + "), got start " +
+                                 std::to_string(s.start) + ", end " + std::to_string(s.end));
     curriculum_tables_.emplace_back(name, p);
     return s;
   }
@@ -308,7 +304,8 @@ class Builder {
     const toml::table* model = table_at("model");
     if (!cfg_.model.looped && (loops != 1 || cfg_.loops.end != 1))
       diags_.error(where(model), "loops > 1 needs looped = true in [model]");
-    if (!cfg_.model.looped && cfg_.model.window != 0) diags_.error(where(model), "window applies to looped models only");
+    if (!cfg_.model.looped && cfg_.model.window != 0)
+      diags_.error(where(model), "window applies to looped models only");
   }
 
   void resolve(const Params& run, const Params& model, const Params& training, const Params& evaluation,
@@ -391,9 +388,9 @@ ComponentConfig build_analysis(const toml::table& table, const PluginRegistry& r
 
 sdk::Params default_params(const sdk::Component& component, const PluginRegistry& registry) {
   Diagnostics diags;
-  auto params = validate_table(toml::table{}, component.params, std::string(sdk::kind_name(component.kind())) + " '" +
-                                   component.name + "'", {}, SourceLocation{"defaults", 0, 0}, diags,
-                               NestedBlocks(registry, diags));
+  auto params = validate_table(toml::table{}, component.params,
+                               std::string(sdk::kind_name(component.kind())) + " '" + component.name + "'", {},
+                               SourceLocation{"defaults", 0, 0}, diags, NestedBlocks(registry, diags));
   if (!diags.empty()) throw ConfigError(diags);
   return params;
 }

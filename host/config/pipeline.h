@@ -27,12 +27,12 @@ struct Staircase {
 
 /// A [task] or [[model.blocks]] entry: plugin, validated parameters, where it was written.
 struct ComponentConfig {
-  std::string type;                          ///< Component name.
-  sdk::Params params;                        ///< Plugin parameters, defaults filled in.
-  SourceLocation where;                      ///< Location of the table, for factory errors.
-  const sdk::Component* component = nullptr; ///< Resolved component (its library is never unloaded).
-  std::string file;                          ///< Library the component came from.
-  int64_t repeat = 1;                        ///< Blocks only: consecutive copies.
+  std::string type;                           ///< Component name.
+  sdk::Params params;                         ///< Plugin parameters, defaults filled in.
+  SourceLocation where;                       ///< Location of the table, for factory errors.
+  const sdk::Component* component = nullptr;  ///< Resolved component (its library is never unloaded).
+  std::string file;                           ///< Library the component came from.
+  int64_t repeat = 1;                         ///< Blocks only: consecutive copies.
 };
 
 /// Everything a run needs, typed and checked: the host's sections as typed options

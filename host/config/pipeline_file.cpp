@@ -106,8 +106,7 @@ class Loader {
     try {
       doc = toml::parse(std::string_view(text), std::string_view(file));
     } catch (const toml::parse_error& e) {
-      diags_.error(SourceLocation{file, e.source().begin.line, e.source().begin.column},
-                   std::string(e.description()));
+      diags_.error(SourceLocation{file, e.source().begin.line, e.source().begin.column}, std::string(e.description()));
       return std::nullopt;
     }
 
@@ -176,9 +175,9 @@ const char* const kOverrideSource = "--set";
 /// A syntactically valid override: `doc` is the override parsed as a one-line TOML document
 /// (a chain of `depth` nested single-key tables ending in the value).
 struct ParsedOverride {
-  std::string text;  ///< The override as given, for messages.
-  toml::table doc;   ///< Parsed form; its nodes are moved into the configuration.
-  size_t depth = 0;  ///< Number of key segments.
+  std::string text;                       ///< The override as given, for messages.
+  toml::table doc;                        ///< Parsed form; its nodes are moved into the configuration.
+  size_t depth = 0;                       ///< Number of key segments.
   SourceLocation where{kOverrideSource};  ///< Where path problems are reported.
   std::string what = "override";          ///< How messages name it.
 };
@@ -248,9 +247,7 @@ std::optional<ParsedOverride> parse_override(const std::string& text, Diagnostic
 
 /// Applies one parsed override to `root`, moving its nodes in.
 void apply_override(toml::table& root, ParsedOverride& o, Diagnostics& diags) {
-  auto fail = [&](const std::string& why) {
-    diags.error(o.where, o.what + " " + quote(o.text) + ": " + why);
-  };
+  auto fail = [&](const std::string& why) { diags.error(o.where, o.what + " " + quote(o.text) + ": " + why); };
 
   // Flatten the parsed chain into (key, node) steps; the last node is the value to store.
   std::vector<std::pair<const toml::key*, toml::node*>> steps;
@@ -405,8 +402,10 @@ std::string shortest_floats(const std::string& toml_text) {
     const char c = toml_text[i];
     if (quote) {
       out += c;
-      if (c == '\\' && quote == '"' && i + 1 < toml_text.size()) out += toml_text[++i];
-      else if (c == quote) quote = 0;
+      if (c == '\\' && quote == '"' && i + 1 < toml_text.size())
+        out += toml_text[++i];
+      else if (c == quote)
+        quote = 0;
       ++i;
       continue;
     }

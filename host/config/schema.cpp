@@ -124,7 +124,8 @@ sdk::Params validate_table(const toml::table& table, const sdk::ParamSchema& sch
 
     if (spec->type == ParamType::Block) {
       if (!nested) {
-        diags.error(location_of(node, where), "parameter " + quote(name) + " for " + what + " names a block, which is not supported here");
+        diags.error(location_of(node, where),
+                    "parameter " + quote(name) + " for " + what + " names a block, which is not supported here");
       } else if (auto value = nested(&node, *spec, what, location_of(node, where))) {
         params.set(name, std::move(*value));
       }
@@ -134,8 +135,9 @@ sdk::Params validate_table(const toml::table& table, const sdk::ParamSchema& sch
     std::string got;
     std::optional<ParamValue> value = convert(node, spec->type, bad, got);
     if (!value) {
-      diags.error(location_of(*bad, location_of(node, where)), "parameter " + quote(name) + " for " + what + " must be " +
-                                                           sdk::type_name(spec->type) + ", got " + got);
+      diags.error(
+          location_of(*bad, location_of(node, where)),
+          "parameter " + quote(name) + " for " + what + " must be " + sdk::type_name(spec->type) + ", got " + got);
       continue;
     }
     std::string problem = spec->check(*value);

@@ -19,10 +19,10 @@ const std::vector<std::string> kSweepKeys = {"grid", "zip", "seeds"};
 
 // One swept key: its dotted target, where its values live inside [sweep], and the values.
 struct Axis {
-  std::string key;                    // dotted target, e.g. "model.loops"
-  std::vector<std::string> source;    // path of the value array below [sweep]
-  std::vector<std::string> values;    // each value as TOML text
-  std::vector<std::string> compact;   // each value shortened for ids
+  std::string key;                   // dotted target, e.g. "model.loops"
+  std::vector<std::string> source;   // path of the value array below [sweep]
+  std::vector<std::string> values;   // each value as TOML text
+  std::vector<std::string> compact;  // each value shortened for ids
 };
 
 std::string toml_text(const toml::node& node) {
@@ -139,8 +139,8 @@ class Expander {
   }
 
   // Where each member's values come from: (path below [sweep], item) per override, in order.
-  static std::vector<std::pair<std::vector<std::string>, size_t>> sources(const toml::table& sweep, const SweepMember& m,
-                                                                            Diagnostics& diags) {
+  static std::vector<std::pair<std::vector<std::string>, size_t>> sources(const toml::table& sweep,
+                                                                          const SweepMember& m, Diagnostics& diags) {
     Diagnostics scratch;
     Expander e(sweep, scratch);
     auto members = e.expand();
@@ -313,8 +313,8 @@ std::vector<PipelineConfig> build_sweep(const std::string& file, const std::vect
       all.error(where, key.second);
       continue;
     }
-    std::string prefix = in.size() == 1 ? "sweep run " + std::to_string(in[0]) + " (" + members[in[0]].label + ")"
-                                        : "sweep runs ";
+    std::string prefix =
+        in.size() == 1 ? "sweep run " + std::to_string(in[0]) + " (" + members[in[0]].label + ")" : "sweep runs ";
     for (size_t i = 0; in.size() > 1 && i < in.size(); ++i) prefix += (i ? ", " : "") + std::to_string(in[i]);
     all.error(where, prefix + ": " + key.second);
   }

@@ -29,9 +29,7 @@ void check_inputs(const char* fn, const torch::Tensor& xs, const torch::Tensor& 
   }
 }
 
-torch::Tensor as_double(const torch::Tensor& t) {
-  return t.detach().to(torch::kDouble).contiguous();
-}
+torch::Tensor as_double(const torch::Tensor& t) { return t.detach().to(torch::kDouble).contiguous(); }
 
 torch::Tensor zero_predictions(const torch::Tensor& xs) {
   return torch::zeros({xs.size(0), xs.size(1)}, xs.options().dtype(torch::kFloat));
@@ -39,9 +37,7 @@ torch::Tensor zero_predictions(const torch::Tensor& xs) {
 
 /// Batched matrix-vector product M v for M [N, d, d], v [N, d]; cheaper than bmm for many
 /// tiny matrices.
-torch::Tensor matvec(const torch::Tensor& M, const torch::Tensor& v) {
-  return (M * v.unsqueeze(1)).sum(-1);
-}
+torch::Tensor matvec(const torch::Tensor& M, const torch::Tensor& v) { return (M * v.unsqueeze(1)).sum(-1); }
 
 /// Batched outer product u v^T added to M [N, d, d] in place, scaled by `scale`.
 void add_outer(torch::Tensor& M, const torch::Tensor& u, const torch::Tensor& v, double scale) {
@@ -55,8 +51,8 @@ void add_outer(torch::Tensor& M, const torch::Tensor& u, const torch::Tensor& v,
 /// along c only, so earlier points stay interpolated and w stays in the row space (min norm).
 /// Both are w += b r and M += b v^T + v b^T with v = (1 + a^T M a) b / 2 - M a, differing in
 /// b. With track_rank false every point is an RLS step from the given M (ridge: I / lambda).
-torch::Tensor recursive_predictions(const torch::Tensor& xs, const torch::Tensor& ys,
-                                    torch::Tensor M, bool track_rank) {
+torch::Tensor recursive_predictions(const torch::Tensor& xs, const torch::Tensor& ys, torch::Tensor M,
+                                    bool track_rank) {
   const int64_t N = xs.size(0), n = xs.size(1), d = xs.size(2);
   // Position-major so that each step reads contiguous [N, d] / [N] slices.
   const torch::Tensor x = as_double(xs).transpose(0, 1).contiguous();
@@ -125,15 +121,12 @@ torch::Tensor least_squares_predictions(const torch::Tensor& xs, const torch::Te
 torch::Tensor ridge_predictions(const torch::Tensor& xs, const torch::Tensor& ys, double lambda) {
   check_inputs("ridge_predictions", xs, ys);
   if (!(lambda >= 0.0)) {
-    throw std::invalid_argument("ridge_predictions: lambda must be >= 0, got " +
-                                std::to_string(lambda));
+    throw std::invalid_argument("ridge_predictions: lambda must be >= 0, got " + std::to_string(lambda));
   }
   if (lambda == 0.0) return least_squares_predictions(xs, ys);
   if (xs.size(0) == 0 || xs.size(1) == 0) return zero_predictions(xs);
   const int64_t d = xs.size(2);
-  torch::Tensor M = (torch::eye(d, xs.options().dtype(torch::kDouble)) / lambda)
-                        .expand({xs.size(0), d, d})
-                        .clone();
+  torch::Tensor M = (torch::eye(d, xs.options().dtype(torch::kDouble)) / lambda).expand({xs.size(0), d, d}).clone();
   return recursive_predictions(xs, ys, M, /*track_rank=*/false);
 }
 
@@ -148,12 +141,10 @@ torch::Tensor averaging_predictions(const torch::Tensor& xs, const torch::Tensor
   return ((x * prefix_sum).sum(-1) / count).to(torch::kFloat);
 }
 
-torch::Tensor nearest_neighbour_predictions(const torch::Tensor& xs, const torch::Tensor& ys,
-                                            int64_t k) {
+torch::Tensor nearest_neighbour_predictions(const torch::Tensor& xs, const torch::Tensor& ys, int64_t k) {
   check_inputs("nearest_neighbour_predictions", xs, ys);
   if (k < 1) {
-    throw std::invalid_argument("nearest_neighbour_predictions: k must be >= 1, got " +
-                                std::to_string(k));
+    throw std::invalid_argument("nearest_neighbour_predictions: k must be >= 1, got " + std::to_string(k));
   }
   const int64_t N = xs.size(0), n = xs.size(1);
   if (N == 0 || n == 0) return zero_predictions(xs);
@@ -163,8 +154,7 @@ torch::Tensor nearest_neighbour_predictions(const torch::Tensor& xs, const torch
 
   // Direct differences (no |a|^2 + |b|^2 - 2ab expansion), so near ties rank as they truly are.
   torch::Tensor dist = torch::cdist(x, x, 2.0, /*compute_mode=*/2);
-  const torch::Tensor not_yet_seen =
-      torch::ones({n, n}, opts.dtype(torch::kBool)).triu();  // j >= i
+  const torch::Tensor not_yet_seen = torch::ones({n, n}, opts.dtype(torch::kBool)).triu();  // j >= i
   dist.masked_fill_(not_yet_seen, std::numeric_limits<double>::infinity());
 
   const int64_t kk = std::min(k, n);
@@ -177,8 +167,8 @@ torch::Tensor nearest_neighbour_predictions(const torch::Tensor& xs, const torch
   return ((y_nearest * valid).sum(-1) / count).to(torch::kFloat);
 }
 
-torch::Tensor baseline_predictions(const std::string& name, const torch::Tensor& xs,
-                                   const torch::Tensor& ys, double noise_variance) {
+torch::Tensor baseline_predictions(const std::string& name, const torch::Tensor& xs, const torch::Tensor& ys,
+                                   double noise_variance) {
   namespace b = sdk::baseline;
   if (name == b::kLeastSquares) return least_squares_predictions(xs, ys);
   if (name == b::kRidge) return ridge_predictions(xs, ys, noise_variance);

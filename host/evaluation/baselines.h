@@ -33,12 +33,11 @@ torch::Tensor averaging_predictions(const torch::Tensor& xs, const torch::Tensor
 
 /// k-nearest neighbours: the mean of y_j over the min(k, i) prefix points closest to x_i in
 /// Euclidean distance. k < 1 throws std::invalid_argument.
-torch::Tensor nearest_neighbour_predictions(const torch::Tensor& xs, const torch::Tensor& ys,
-                                            int64_t k = 3);
+torch::Tensor nearest_neighbour_predictions(const torch::Tensor& xs, const torch::Tensor& ys, int64_t k = 3);
 
 /// Dispatches by name: "least_squares", "ridge" (lambda = noise_variance), "averaging",
 /// "nearest_neighbours" (k = 3). Throws std::invalid_argument naming an unknown baseline.
-torch::Tensor baseline_predictions(const std::string& name, const torch::Tensor& xs,
-                                   const torch::Tensor& ys, double noise_variance);
+torch::Tensor baseline_predictions(const std::string& name, const torch::Tensor& xs, const torch::Tensor& ys,
+                                   double noise_variance);
 
 }  // namespace looplab::host

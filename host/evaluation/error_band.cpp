@@ -14,8 +14,7 @@ ErrorBand error_band(const torch::Tensor& err, int64_t resamples, uint64_t seed)
                                 c10::str(err.sizes()) + " of " + c10::str(err.scalar_type()));
   }
   if (resamples < 1) {
-    throw std::invalid_argument("error_band: resamples must be >= 1, got " +
-                                std::to_string(resamples));
+    throw std::invalid_argument("error_band: resamples must be >= 1, got " + std::to_string(resamples));
   }
   const int64_t N = err.size(0);
   const torch::Tensor e = err.detach().to(torch::kCPU, torch::kDouble).contiguous();
@@ -29,8 +28,7 @@ ErrorBand error_band(const torch::Tensor& err, int64_t resamples, uint64_t seed)
   // are one [resamples, N] x [N, n] product instead of a [resamples, N, n] gather.
   at::Generator gen = at::detail::createCPUGenerator(seed);
   const auto dbl = torch::TensorOptions().dtype(torch::kDouble);
-  const torch::Tensor draws =
-      torch::randint(N, {resamples, N}, gen, torch::TensorOptions().dtype(torch::kLong));
+  const torch::Tensor draws = torch::randint(N, {resamples, N}, gen, torch::TensorOptions().dtype(torch::kLong));
   const torch::Tensor counts =
       torch::zeros({resamples, N}, dbl).scatter_add_(1, draws, torch::ones({resamples, N}, dbl));
   const torch::Tensor means = reference + counts.mm(deviation) / static_cast<double>(N);

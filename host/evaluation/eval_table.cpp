@@ -34,7 +34,8 @@ std::vector<EvalRow> read_eval_csv(const std::string& path) {
   std::vector<EvalRow> rows;
   rows.reserve(table.rows.size());
   for (const auto& r : table.rows)
-    rows.push_back({r[p], std::stoll(r[it]), std::stoll(r[ex]), std::stod(r[mean]), std::stod(r[lo]), std::stod(r[hi])});
+    rows.push_back(
+        {r[p], std::stoll(r[it]), std::stoll(r[ex]), std::stod(r[mean]), std::stod(r[lo]), std::stod(r[hi])});
   return rows;
 }
 

@@ -1,8 +1,8 @@
 #include "evaluation/evaluation.h"
 
-#include "evaluation/baselines.h"
 #include "common/devices.h"
 #include "common/seeds.h"
+#include "evaluation/baselines.h"
 #include "evaluation/error_band.h"
 
 #include <torch/torch.h>
@@ -52,8 +52,8 @@ std::vector<EvalRow> error_rows(const std::string& predictor, int64_t iterations
   auto band = error_band(err, evaluation.bootstrap, seeds::bootstrap(evaluation.seed));
   std::vector<EvalRow> rows;
   for (int64_t i = 0; i < err.size(1); ++i)
-    rows.push_back({predictor, iterations, i, band.mean[i].item<double>(), band.lo[i].item<double>(),
-                    band.hi[i].item<double>()});
+    rows.push_back(
+        {predictor, iterations, i, band.mean[i].item<double>(), band.lo[i].item<double>(), band.hi[i].item<double>()});
   return rows;
 }
 

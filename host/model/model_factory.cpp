@@ -22,7 +22,8 @@ std::shared_ptr<sdk::Block> make_block(const PipelineConfig& cfg, const Componen
 SequenceModel make_model(const PipelineConfig& cfg) {
   std::vector<std::shared_ptr<sdk::Block>> blocks;
   for (const auto& block : cfg.blocks)
-    for (int64_t r = 0; r < block.repeat; ++r) blocks.push_back(make_block(cfg, block, static_cast<int64_t>(blocks.size())));
+    for (int64_t r = 0; r < block.repeat; ++r)
+      blocks.push_back(make_block(cfg, block, static_cast<int64_t>(blocks.size())));
   bool positions = cfg.model.positions == "on";
   if (cfg.model.positions == "auto")
     for (const auto& b : blocks) positions = positions || b->wants_positions();

@@ -45,10 +45,9 @@ int64_t SequenceModelImpl::first_block_without_key_mask() const {
   return -1;
 }
 
-std::vector<torch::Tensor> SequenceModelImpl::run(const torch::Tensor& xs, const torch::Tensor& ys,
-                                                  int64_t iterations, const std::vector<int64_t>& report,
-                                                  int64_t first_with_grad, const torch::Tensor& state_mask,
-                                                  const torch::Tensor& key_mask) {
+std::vector<torch::Tensor> SequenceModelImpl::run(const torch::Tensor& xs, const torch::Tensor& ys, int64_t iterations,
+                                                  const std::vector<int64_t>& report, int64_t first_with_grad,
+                                                  const torch::Tensor& state_mask, const torch::Tensor& key_mask) {
   check_points(xs.size(1));
   const auto seq = 2 * xs.size(1);
   auto e = read_in_->forward(tokens(xs, ys));
@@ -100,8 +99,7 @@ std::vector<torch::Tensor> SequenceModelImpl::iterate(const torch::Tensor& e, co
   return out;
 }
 
-torch::Tensor SequenceModelImpl::loss(const torch::Tensor& xs, const torch::Tensor& ys, int64_t loops,
-                                      int64_t window) {
+torch::Tensor SequenceModelImpl::loss(const torch::Tensor& xs, const torch::Tensor& ys, int64_t loops, int64_t window) {
   const int64_t kept = (window <= 0 || window > loops) ? loops : window;
   std::vector<int64_t> report;
   for (int64_t t = loops - kept + 1; t <= loops; ++t) report.push_back(t);

@@ -26,8 +26,8 @@ namespace looplab::host {
 namespace {
 
 constexpr uint64_t kSeed = 1234;
-constexpr int64_t kWidth = 32;   // n_embd of every block under test
-constexpr int64_t kBatch = 2;    // block inputs are [kBatch, kTokens, kWidth]
+constexpr int64_t kWidth = 32;  // n_embd of every block under test
+constexpr int64_t kBatch = 2;   // block inputs are [kBatch, kTokens, kWidth]
 constexpr int64_t kTokens = 10;
 constexpr int64_t kMaxTokens = 32;
 constexpr int64_t kTaskDims = 5;
@@ -64,9 +64,7 @@ std::string one_line(std::string text) {
   return text;
 }
 
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a - b).abs().max().item<double>();
-}
+double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 bool all_finite(const torch::Tensor& t) { return torch::isfinite(t).all().item<bool>(); }
 
@@ -132,8 +130,8 @@ void block_causality(const sdk::Component& c) {
                                         " (limit " + num(kTolerance) + "): the block sees the future");
     }
     const double at = max_abs_diff(out2.select(1, s), out.select(1, s));
-    require(at > kTolerance, "perturbing position " + std::to_string(s) + " changed its own output by only " +
-                                 num(at) + ": the block ignores its input");
+    require(at > kTolerance, "perturbing position " + std::to_string(s) + " changed its own output by only " + num(at) +
+                                 ": the block ignores its input");
   }
 }
 
@@ -162,9 +160,12 @@ void block_finite_gradients(const sdk::Component& c) {
     const auto& param = np.value();
     if (!param.requires_grad()) continue;
     const auto g = param.grad();
-    if (!g.defined()) missing.push_back(np.key());
-    else if (!all_finite(g)) nonfinite.push_back(np.key());
-    else if (g.numel() > 0 && g.abs().max().item<double>() > 0) any_nonzero = true;
+    if (!g.defined())
+      missing.push_back(np.key());
+    else if (!all_finite(g))
+      nonfinite.push_back(np.key());
+    else if (g.numel() > 0 && g.abs().max().item<double>() > 0)
+      any_nonzero = true;
   }
   require(nonfinite.empty(), "non-finite gradient for " + short_list(nonfinite));
   require(missing.empty(), "no gradient reached " + short_list(missing) + " (unused in forward/inject?)");
@@ -178,15 +179,16 @@ void block_determinism(const sdk::Component& c) {
   require(pa.size() == pb.size(), "two builds with the same seed have " + std::to_string(pa.size()) + " and " +
                                       std::to_string(pb.size()) + " parameters");
   for (size_t i = 0; i < pa.size(); ++i) {
-    require(pa[i].key() == pb[i].key(), "parameter order differs between builds: " + pa[i].key() + " vs " + pb[i].key());
+    require(pa[i].key() == pb[i].key(),
+            "parameter order differs between builds: " + pa[i].key() + " vs " + pb[i].key());
     require(torch::equal(pa[i].value(), pb[i].value()),
             "parameter " + pa[i].key() + " differs between two builds with the same seed");
   }
   const auto h = block_input(kSeed + 1);
   const auto out_a = eval_forward(*a, h);
   const auto out_b = eval_forward(*b, h);
-  require(torch::equal(out_a, out_b), "two builds with the same seed give outputs that differ by up to " +
-                                          num(max_abs_diff(out_a, out_b)));
+  require(torch::equal(out_a, out_b),
+          "two builds with the same seed give outputs that differ by up to " + num(max_abs_diff(out_a, out_b)));
 }
 
 void block_save_load(const sdk::Component& c) {
@@ -220,8 +222,8 @@ void block_unique_parameters(const sdk::Component& c) {
     auto [it, inserted] = seen.emplace(np.value().data_ptr(), np.key());
     if (!inserted) twice.push_back(np.key() + " = " + it->second);
   }
-  require(twice.empty(), "parameters() lists a tensor twice: " + short_list(twice) +
-                             " (an inner module registered more than once?)");
+  require(twice.empty(),
+          "parameters() lists a tensor twice: " + short_list(twice) + " (an inner module registered more than once?)");
 }
 
 void block_works_looped(const sdk::Component& c) {
@@ -272,8 +274,8 @@ sdk::Prompts draw(const sdk::Task& task, int64_t batch, int64_t points, int64_t 
   auto gen = make_generator(kCpu, seed);
   auto p = task.sample(batch, points, active, gen, kCpu);
   require(p.xs.defined() && p.ys.defined(), "sample() returned an undefined tensor");
-  const std::string want_xs = "[" + std::to_string(batch) + ", " + std::to_string(points) + ", " +
-                              std::to_string(kTaskDims) + "]";
+  const std::string want_xs =
+      "[" + std::to_string(batch) + ", " + std::to_string(points) + ", " + std::to_string(kTaskDims) + "]";
   const std::string want_ys = "[" + std::to_string(batch) + ", " + std::to_string(points) + "]";
   require(p.xs.dim() == 3 && p.xs.size(0) == batch && p.xs.size(1) == points && p.xs.size(2) == kTaskDims,
           "xs has shape " + shape_of(p.xs) + ", expected " + want_xs);

@@ -62,8 +62,7 @@ bool PluginRegistry::load_file(const std::string& path) {
   host.build = sdk::this_build();
   if (d->abi_major != LOOPLAB_ABI_MAJOR || d->struct_size < sizeof(looplab_plugin_descriptor) ||
       !sdk::compatible(d->build, host.build))
-    return refuse("incompatible plugin: built for " + sdk::describe(*d) + "; this host is " +
-                  sdk::describe(host));
+    return refuse("incompatible plugin: built for " + sdk::describe(*d) + "; this host is " + sdk::describe(host));
 
   const std::vector<sdk::Component>* components = nullptr;
   try {
@@ -80,8 +79,8 @@ bool PluginRegistry::load_file(const std::string& path) {
     auto key = std::make_pair(static_cast<int>(c.kind()), c.name);
     auto it = components_.find(key);
     if (it != components_.end()) {
-      problems_.push_back(path + ": error: " + sdk::kind_name(c.kind()) + " '" + c.name +
-                          "' is also provided by " + it->second.file + "; keeping the first");
+      problems_.push_back(path + ": error: " + sdk::kind_name(c.kind()) + " '" + c.name + "' is also provided by " +
+                          it->second.file + "; keeping the first");
       continue;
     }
     components_.emplace(key, LoadedComponent{&c, path, d->plugin_name});

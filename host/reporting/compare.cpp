@@ -26,7 +26,8 @@ const std::set<std::string> kStaircaseFields = {"start", "end", "inc", "interval
 
 void flatten_into(const toml::node& node, const std::string& key, std::map<std::string, std::string>& out) {
   if (const auto* t = node.as_table()) {
-    for (auto&& [k, v] : *t) flatten_into(v, key.empty() ? std::string(k.str()) : key + "." + std::string(k.str()), out);
+    for (auto&& [k, v] : *t)
+      flatten_into(v, key.empty() ? std::string(k.str()) : key + "." + std::string(k.str()), out);
   } else if (const auto* a = node.as_array()) {
     const bool of_tables = !a->empty() && a->is_array_of_tables();
     if (!of_tables) {
@@ -40,8 +41,10 @@ void flatten_into(const toml::node& node, const std::string& key, std::map<std::
     out[key] = *s;
   } else {
     std::ostringstream text;
-    if (auto d = node.value_exact<double>()) text << sdk::Table::num(*d);  // 0.003, not 0.0030000000000000001
-    else node.visit([&text](const auto& v) { text << v; });
+    if (auto d = node.value_exact<double>())
+      text << sdk::Table::num(*d);  // 0.003, not 0.0030000000000000001
+    else
+      node.visit([&text](const auto& v) { text << v; });
     out[key] = text.str();
   }
 }
@@ -174,7 +177,8 @@ void write_loss_figure(const std::vector<Run>& runs, const std::string& out) {
     for (size_t i = 0; i < ma.size(); ++i) loss.rows.push_back({r.label, r.train.rows[i][step], num(ma[i])});
   }
   write_csv(out + "/train_loss.csv", loss);
-  sdk::FigureSpec fig{"train_loss", "training loss / E[y^2] (moving average)", "step", "loss / E[y^2]", false, true, {}};
+  sdk::FigureSpec fig{
+      "train_loss", "training loss / E[y^2] (moving average)", "step", "loss / E[y^2]", false, true, {}};
   for (const auto& r : runs) fig.series.push_back({r.label, "loss", "step", "loss_norm_ma", "label", r.label, "", ""});
   render_figure(fig, {{"loss", out + "/train_loss.csv"}}, out);
 }
@@ -184,9 +188,15 @@ void write_loop_figure(const std::vector<Run>& runs, const std::string& out) {
   for (const auto& r : runs)
     for (const auto& [k, e] : loop_curve(r)) loops.rows.push_back({r.label, std::to_string(k), num(e)});
   write_csv(out + "/error_vs_iterations.csv", loops);
-  sdk::FigureSpec fig{"error_vs_iterations", "error at the last position vs loop iterations", "loop iterations",
-                      "normalized squared error", false, true, {}};
-  for (const auto& r : runs) fig.series.push_back({r.label, "loops", "iterations", "err_last", "label", r.label, "", ""});
+  sdk::FigureSpec fig{"error_vs_iterations",
+                      "error at the last position vs loop iterations",
+                      "loop iterations",
+                      "normalized squared error",
+                      false,
+                      true,
+                      {}};
+  for (const auto& r : runs)
+    fig.series.push_back({r.label, "loops", "iterations", "err_last", "label", r.label, "", ""});
   render_figure(fig, {{"loops", out + "/error_vs_iterations.csv"}}, out);
 }
 
@@ -201,14 +211,22 @@ std::vector<std::string> write_examples_figure(const std::vector<Run>& runs, con
       const bool baseline = i == 0 && row.predictor != kModelPredictor;
       if (!model && !baseline) continue;
       const auto label = model ? r.label : row.predictor;
-      if (baseline && std::find(baselines.begin(), baselines.end(), label) == baselines.end()) baselines.push_back(label);
-      examples.rows.push_back({label, std::to_string(row.examples), num(row.err_mean), num(row.err_lo), num(row.err_hi)});
+      if (baseline && std::find(baselines.begin(), baselines.end(), label) == baselines.end())
+        baselines.push_back(label);
+      examples.rows.push_back(
+          {label, std::to_string(row.examples), num(row.err_mean), num(row.err_lo), num(row.err_hi)});
     }
   }
   write_csv(out + "/error_vs_examples.csv", examples);
-  sdk::FigureSpec fig{"error_vs_examples", "normalized error vs in-context examples (models at their trained b)",
-                      "in-context examples", "normalized squared error", false, true, {}};
-  for (const auto& r : runs) fig.series.push_back({r.label, "ex", "examples", "err_mean", "label", r.label, "err_lo", "err_hi"});
+  sdk::FigureSpec fig{"error_vs_examples",
+                      "normalized error vs in-context examples (models at their trained b)",
+                      "in-context examples",
+                      "normalized squared error",
+                      false,
+                      true,
+                      {}};
+  for (const auto& r : runs)
+    fig.series.push_back({r.label, "ex", "examples", "err_mean", "label", r.label, "err_lo", "err_hi"});
   for (const auto& b : baselines) fig.series.push_back({b, "ex", "examples", "err_mean", "label", b, "", ""});
   render_figure(fig, {{"ex", out + "/error_vs_examples.csv"}}, out);
   return baselines;
@@ -218,12 +236,14 @@ std::vector<std::string> write_examples_figure(const std::vector<Run>& runs, con
 void write_run_row(std::ostream& md, const Run& r, const std::vector<std::string>& scalars) {
   const auto ma = smoothed_loss(r, moving_average_window(r));
   const auto curve = loop_curve(r);
-  auto best = std::min_element(curve.begin(), curve.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  auto best =
+      std::min_element(curve.begin(), curve.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   const auto& last_row = r.train.rows.back();
   md << "| " << r.label << " | " << r.trained_loops << " | "
      << last_row[column_index(r.train, train_columns::kStep, r.dir.train_csv())] << " | "
-     << (ma.empty() ? "-" : fixed(ma.back())) << " | " << fixed(eval_error(r, kModelPredictor, r.trained_loops, r.n_dims))
-     << " | " << fixed(eval_error(r, kModelPredictor, r.trained_loops, last_examples(r))) << " | "
+     << (ma.empty() ? "-" : fixed(ma.back())) << " | "
+     << fixed(eval_error(r, kModelPredictor, r.trained_loops, r.n_dims)) << " | "
+     << fixed(eval_error(r, kModelPredictor, r.trained_loops, last_examples(r))) << " | "
      << (best == curve.end() ? "-" : fixed(best->second) + " (" + std::to_string(best->first) + ")") << " |";
   for (const auto& s : scalars) {
     auto c = std::find(r.train.columns.begin(), r.train.columns.end(), s);
@@ -299,7 +319,8 @@ std::vector<std::string> difference_labels(const std::vector<std::map<std::strin
     for (const auto& s : settings) {
       std::string label;
       for (const auto& key : used)
-        if (auto it = s.find(key); it != s.end()) label += (label.empty() ? "" : ", ") + names.at(key) + "=" + it->second;
+        if (auto it = s.find(key); it != s.end())
+          label += (label.empty() ? "" : ", ") + names.at(key) + "=" + it->second;
       out.push_back(label);
     }
     return out;

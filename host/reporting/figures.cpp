@@ -4,6 +4,7 @@
 #include "common/files.h"
 #include "common/text.h"
 
+#include <sys/wait.h>
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -16,7 +17,6 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
-#include <sys/wait.h>
 
 namespace looplab::host {
 namespace fs = std::filesystem;
@@ -71,7 +71,6 @@ std::string shell_quote(const std::string& text) {
   return out + "'";
 }
 
-
 std::string one_line(const std::string& text) {
   std::string out = text;
   std::replace(out.begin(), out.end(), '\n', ' ');
@@ -87,10 +86,9 @@ std::string read_text(const fs::path& path) {
 }
 
 void check_name(const std::string& name) {
-  const bool bad = name.empty() || name == "." || name == ".." ||
-                   std::any_of(name.begin(), name.end(), [](unsigned char c) {
-                     return c == '/' || c == '\\' || c < 0x20;
-                   });
+  const bool bad =
+      name.empty() || name == "." || name == ".." ||
+      std::any_of(name.begin(), name.end(), [](unsigned char c) { return c == '/' || c == '\\' || c < 0x20; });
   if (bad) {
     throw std::runtime_error("figure name '" + name + "' is not a plain file stem");
   }
@@ -122,9 +120,8 @@ class SeriesReader {
       const bool drawable = z && std::isfinite(*z) && (!log_z || *z > 0.0);
       out.push_back({*x, *y, drawable ? *z : std::numeric_limits<double>::quiet_NaN()});
     }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-      return a[0] < b[0] || (a[0] == b[0] && a[1] < b[1]);
-    });
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a[0] < b[0] || (a[0] == b[0] && a[1] < b[1]); });
     return out;
   }
 
@@ -173,18 +170,17 @@ class SeriesReader {
     if (path == tables_.end()) {
       std::vector<std::string> known;
       for (const auto& [name, _] : tables_) known.push_back("'" + name + "'");
-      throw error(s, "names unknown table '" + s.table + "' (known tables: " +
-                         (known.empty() ? "none" : join(known)) + ")");
+      throw error(
+          s, "names unknown table '" + s.table + "' (known tables: " + (known.empty() ? "none" : join(known)) + ")");
     }
     return cache_.emplace(s.table, read_csv(path->second)).first->second;
   }
 
-  size_t column(const sdk::Series& s, const sdk::Table& table, const std::string& name,
-                const char* role) const {
+  size_t column(const sdk::Series& s, const sdk::Table& table, const std::string& name, const char* role) const {
     auto it = std::find(table.columns.begin(), table.columns.end(), name);
     if (it == table.columns.end()) {
-      throw error(s, std::string("names unknown ") + role + " column '" + name + "' in table '" +
-                         s.table + "' (columns: " + join(table.columns) + ")");
+      throw error(s, std::string("names unknown ") + role + " column '" + name + "' in table '" + s.table +
+                         "' (columns: " + join(table.columns) + ")");
     }
     return static_cast<size_t>(it - table.columns.begin());
   }
@@ -194,10 +190,7 @@ class SeriesReader {
   std::map<std::string, sdk::Table> cache_;
 };
 
-
-bool gnuplot_available() {
-  return std::system("command -v gnuplot >/dev/null 2>&1") == 0;
-}
+bool gnuplot_available() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
 
 // Runs the script `gp_name` in `dir` and checks that it wrote `png_name`; returns its path.
 std::string run_gnuplot(const std::string& name, const fs::path& dir, const std::string& gp_name,
@@ -206,27 +199,25 @@ std::string run_gnuplot(const std::string& name, const fs::path& dir, const std:
   if (!gnuplot_available()) {
     throw std::runtime_error("cannot render figure '" + name +
                              "': gnuplot is not installed or not on PATH (install gnuplot-nox); "
-                             "its data and script are in '" + out_dir + "'");
+                             "its data and script are in '" +
+                             out_dir + "'");
   }
   const fs::path png = dir / png_name;
   const fs::path err = dir / (name + ".gnuplot-stderr.txt");
   fs::remove(png, ec);  // a failed render must not leave an old picture looking current
-  const std::string command = "cd " + shell_quote(dir.string()) + " && gnuplot " +
-                              shell_quote(gp_name) + " >/dev/null 2>" +
-                              shell_quote(err.filename().string());
+  const std::string command = "cd " + shell_quote(dir.string()) + " && gnuplot " + shell_quote(gp_name) +
+                              " >/dev/null 2>" + shell_quote(err.filename().string());
   const int status = std::system(command.c_str());
   const std::string stderr_text = read_text(err);
   fs::remove(err, ec);
   const bool ok = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   if (!ok) {
-    throw std::runtime_error("gnuplot failed to render figure '" + name + "' (script '" +
-                             (dir / gp_name).string() + "'): " +
-                             (stderr_text.empty() ? "no error output" : stderr_text));
+    throw std::runtime_error("gnuplot failed to render figure '" + name + "' (script '" + (dir / gp_name).string() +
+                             "'): " + (stderr_text.empty() ? "no error output" : stderr_text));
   }
   if (!fs::exists(png) || fs::file_size(png) == 0) {
-    throw std::runtime_error("gnuplot wrote no image for figure '" + name + "' (script '" +
-                             (dir / gp_name).string() + "')" +
-                             (stderr_text.empty() ? "" : ": " + stderr_text));
+    throw std::runtime_error("gnuplot wrote no image for figure '" + name + "' (script '" + (dir / gp_name).string() +
+                             "')" + (stderr_text.empty() ? "" : ": " + stderr_text));
   }
   return png.string();
 }
@@ -236,9 +227,13 @@ std::string run_gnuplot(const std::string& name, const fs::path& dir, const std:
 std::string terminal(int width, int height) {
   const auto size = std::to_string(width) + "," + std::to_string(height);
   return "if (strstrt(GPVAL_TERMINALS, ' pngcairo ') > 0) {\n"
-         "  set terminal pngcairo size " + size + " noenhanced font 'sans,11'\n"
+         "  set terminal pngcairo size " +
+         size +
+         " noenhanced font 'sans,11'\n"
          "} else {\n"
-         "  set terminal png size " + size + " truecolor noenhanced\n"
+         "  set terminal png size " +
+         size +
+         " truecolor noenhanced\n"
          "}\n";
 }
 
@@ -262,8 +257,8 @@ std::string log_tics(const std::vector<std::array<double, 3>>& points) {
   }
   tics << ")";
   const std::string range = "[" + sdk::Table::num(lo) + ":" + sdk::Table::num(hi) + "]";
-  return "set cbtics " + tics.str() + "\nset ztics " + tics.str() + "\nset cbrange " + range + "\nset zrange " +
-         range + "\n";
+  return "set cbtics " + tics.str() + "\nset ztics " + tics.str() + "\nset cbrange " + range + "\nset zrange " + range +
+         "\n";
 }
 
 // The files of one figure in its (created) directory: <name>.dat, <name>.gp, <name>.png.
@@ -381,8 +376,7 @@ LinePlots line_plots(const sdk::FigureSpec& figure, SeriesReader& reader, const 
 
 }  // namespace
 
-std::string render_figure(const sdk::FigureSpec& figure,
-                          const std::map<std::string, std::string>& tables,
+std::string render_figure(const sdk::FigureSpec& figure, const std::map<std::string, std::string>& tables,
                           const std::string& out_dir) {
   check_name(figure.name);
   SeriesReader reader(figure, tables);

@@ -27,8 +27,7 @@ namespace looplab::host {
 /// Grid kinds (figure.kind Contour or Surface) draw column figure.z of series[0]'s table over its
 /// (x, y) grid (rows sorted by x then y, one .dat block line per x; a z that is not drawable is
 /// written as NaN): a colour map with contour lines seen from above, or a shaded 3-D surface.
-std::string render_figure(const sdk::FigureSpec& figure,
-                          const std::map<std::string, std::string>& tables,
+std::string render_figure(const sdk::FigureSpec& figure, const std::map<std::string, std::string>& tables,
                           const std::string& out_dir);
 
 /// Trailing moving average: out[i] = mean(v[max(0,i-window+1) .. i]). A non-finite value

@@ -20,7 +20,6 @@ namespace looplab::host {
 namespace fs = std::filesystem;
 namespace {
 
-
 // Errors span many decades (least squares reaches ~1e-6), so significant digits, not decimals.
 std::string fmt(double value) {
   if (std::isnan(value)) return "nan";
@@ -138,8 +137,7 @@ std::string relation(double model, double other, const std::string& name) {
 }
 
 std::string comparison(const ReportInputs& in, const EvalIndex& index,
-                       const std::vector<std::pair<std::string, int64_t>>& rows,
-                       const std::vector<KeyPoint>& points) {
+                       const std::vector<std::pair<std::string, int64_t>>& rows, const std::vector<KeyPoint>& points) {
   if (points.empty()) return "";
   const KeyPoint& at = points.back();
   std::ostringstream out;
@@ -147,9 +145,8 @@ std::string comparison(const ReportInputs& in, const EvalIndex& index,
   if (at.name != "2d") out << "; 2d = " << 2 * in.n_dims << " is beyond the prompt";
   out << "), ";
   const std::string model_name =
-      in.trained_loops > 1
-          ? "the model after " + std::to_string(in.trained_loops) + " iterations (its trained b)"
-          : "the model";
+      in.trained_loops > 1 ? "the model after " + std::to_string(in.trained_loops) + " iterations (its trained b)"
+                           : "the model";
   const EvalRow* model = index.find(kModelPredictor, in.trained_loops, at.examples);
   if (model == nullptr) {
     out << model_name << " was not evaluated.";
@@ -180,8 +177,7 @@ std::string comparison(const ReportInputs& in, const EvalIndex& index,
     }
   }
   if (best != nullptr) {
-    parts.push_back(relation(model->err_mean, best->err_mean, best->predictor) +
-                    ", the best other baseline");
+    parts.push_back(relation(model->err_mean, best->err_mean, best->predictor) + ", the best other baseline");
   }
   for (size_t i = 0; i < parts.size(); ++i) {
     out << (i == 0 ? ", " : (i + 1 == parts.size() ? " and " : ", ")) << parts[i];

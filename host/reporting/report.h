@@ -13,10 +13,10 @@ namespace looplab::host {
 
 /// What report.md shows.
 struct ReportInputs {
-  std::string title;                 ///< Heading, e.g. the run name.
-  int64_t n_dims = 0;                ///< Dimension d.
-  int64_t n_points = 0;              ///< Points per prompt.
-  int64_t trained_loops = 1;         ///< Iterations b used in training (1 = standard model).
+  std::string title;          ///< Heading, e.g. the run name.
+  int64_t n_dims = 0;         ///< Dimension d.
+  int64_t n_points = 0;       ///< Points per prompt.
+  int64_t trained_loops = 1;  ///< Iterations b used in training (1 = standard model).
   /// Model rows have predictor "model" (possibly several iteration counts); baselines have
   /// their names and iterations 0.
   std::vector<EvalRow> eval;

@@ -27,8 +27,13 @@ std::pair<std::string, std::string> error_figure(const RunDir& dir, const std::v
   }
   const auto curves_csv = dir.figures() + "/error_curves.csv";
   write_csv(curves_csv, curves);
-  sdk::FigureSpec err{"error_vs_examples", "normalized error vs in-context examples (d = " + std::to_string(in.n_dims) + ")",
-                      "in-context examples", "normalized squared error", false, true, {}};
+  sdk::FigureSpec err{"error_vs_examples",
+                      "normalized error vs in-context examples (d = " + std::to_string(in.n_dims) + ")",
+                      "in-context examples",
+                      "normalized squared error",
+                      false,
+                      true,
+                      {}};
   for (const auto& label : labels) {
     sdk::Series s{label, "curves", "examples", "err_mean", "label", label, "", ""};
     if (label.rfind(kModelPredictor, 0) == 0) s.band_lo = "err_lo", s.band_hi = "err_hi";
@@ -50,11 +55,17 @@ std::pair<std::string, std::string> loss_figure(const RunDir& dir, const RunFigu
     loss.rows.push_back({train.rows[i][step_col], train.rows[i][norm_col], sdk::Table::num(ma[i])});
   const auto loss_csv = dir.figures() + "/train_loss.csv";
   write_csv(loss_csv, loss);
-  sdk::FigureSpec lf{"train_loss", "training loss / E[y^2]", "step", "loss / E[y^2]", false, true,
-                     {{"raw", "loss", "step", "loss_norm", "", "", "", ""},
-                      {"moving average (" + std::to_string(in.moving_average) + ")", "loss", "step", "loss_norm_ma", "", "",
-                       "", ""}}};
-  return {"Training loss, raw and moving average", relative_png(render_figure(lf, {{"loss", loss_csv}}, dir.figures()), dir)};
+  sdk::FigureSpec lf{
+      "train_loss",
+      "training loss / E[y^2]",
+      "step",
+      "loss / E[y^2]",
+      false,
+      true,
+      {{"raw", "loss", "step", "loss_norm", "", "", "", ""},
+       {"moving average (" + std::to_string(in.moving_average) + ")", "loss", "step", "loss_norm_ma", "", "", "", ""}}};
+  return {"Training loss, raw and moving average",
+          relative_png(render_figure(lf, {{"loss", loss_csv}}, dir.figures()), dir)};
 }
 
 }  // namespace

@@ -28,8 +28,8 @@ class HostModel : public sdk::ModelHandle {
                         const torch::Tensor& state_mask, const torch::Tensor& key_mask) override {
     if (key_mask.defined()) check_key_masks();
     auto on_device = [&](const torch::Tensor& t) { return t.defined() ? t.to(device_) : t; };
-    return model_->run(xs.to(device_), ys.to(device_), iterations, {iterations}, 1, on_device(state_mask),
-                       on_device(key_mask))
+    return model_
+        ->run(xs.to(device_), ys.to(device_), iterations, {iterations}, 1, on_device(state_mask), on_device(key_mask))
         .front();
   }
   torch::Tensor predict_kept_tokens(const torch::Tensor& xs, const torch::Tensor& ys, const torch::Tensor& kept,
@@ -56,7 +56,8 @@ class HostModel : public sdk::ModelHandle {
     if (blocked < 0) return;
     for (const auto& b : cfg_.blocks) {
       if (blocked < b.repeat)
-        throw std::invalid_argument("block '" + b.type + "' cannot hide keys from attention (the keys mode "
+        throw std::invalid_argument("block '" + b.type +
+                                    "' cannot hide keys from attention (the keys mode "
                                     "needs blocks whose supports_key_mask() is true, e.g. 'gpt')");
       blocked -= b.repeat;
     }
@@ -90,7 +91,8 @@ class HostSink : public sdk::OutputSink {
       auto png = render_figure(f, tables_, dir_);
       md += "![" + f.title + "](" + fs::relative(png, run_dir_).string() + ")\n\n";
     }
-    for (const auto& [name, path] : tables_) md += "- table [" + name + ".csv](" + fs::relative(path, run_dir_).string() + ")\n";
+    for (const auto& [name, path] : tables_)
+      md += "- table [" + name + ".csv](" + fs::relative(path, run_dir_).string() + ")\n";
     return md;
   }
 
@@ -105,7 +107,12 @@ class HostContext : public sdk::AnalysisContext {
  public:
   HostContext(HostModel& model, const sdk::Task& task, const PipelineConfig& cfg, c10::Device device, uint64_t seed,
               sdk::Logger& log, HostSink& sink)
-      : model_(model), task_(task), cfg_(cfg), device_(device), gen_(make_generator(device, seed)), log_(log),
+      : model_(model),
+        task_(task),
+        cfg_(cfg),
+        device_(device),
+        gen_(make_generator(device, seed)),
+        log_(log),
         sink_(sink) {}
 
   sdk::ModelHandle& model() override { return model_; }

@@ -15,8 +15,8 @@
 #include "training/checkpoint.h"
 #include "training/trainer.h"
 
-#include "run_logger.h"
 #include <torch/torch.h>
+#include "run_logger.h"
 
 #include <filesystem>
 
@@ -30,7 +30,9 @@ namespace {
 std::string model_text(const PipelineConfig& cfg) {
   return std::string(cfg.model.looped ? "looped" : "standard") + ", L = " + std::to_string(cfg.depth()) +
          ", D = " + std::to_string(cfg.model.n_embd) +
-         (cfg.model.looped ? ", b = " + std::to_string(cfg.trained_loops()) + ", T = " + std::to_string(cfg.model.window) : "");
+         (cfg.model.looped
+              ? ", b = " + std::to_string(cfg.trained_loops()) + ", T = " + std::to_string(cfg.model.window)
+              : "");
 }
 
 ReportInputs report_inputs(const PipelineConfig& cfg, SequenceModel& model, const TrainResult& result,
@@ -91,10 +93,12 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
     write_eval_csv(dir.eval_csv(), rows);
     auto report = report_inputs(cfg, model, result, device_text);
     report.eval = rows;
-    if (cfg.outputs.figures) report.figures = render_run_figures(dir, rows, {cfg.n_dims, cfg.model.looped, cfg.outputs.moving_average});
+    if (cfg.outputs.figures)
+      report.figures = render_run_figures(dir, rows, {cfg.n_dims, cfg.model.looped, cfg.outputs.moving_average});
     for (const auto& analysis : cfg.analyses) {
       log->info("analysis " + analysis.type);
-      auto outcome = run_analysis(cfg, analysis, model, *task, device, dir.path, seeds::analysis(cfg.run.seed, analysis.type), *log);
+      auto outcome = run_analysis(cfg, analysis, model, *task, device, dir.path,
+                                  seeds::analysis(cfg.run.seed, analysis.type), *log);
       report.sections.emplace_back("Analysis: " + outcome.name, outcome.markdown);
     }
     if (cfg.outputs.report) write_report(dir.report(), report);
@@ -120,7 +124,8 @@ int analyze_run(const PipelineConfig& cfg, const RunDir& dir, const ComponentCon
     model->to(device);
     Checkpoint::load(checkpoint, model, nullptr, device);
     log->info("analysis " + analysis.type + " on " + checkpoint);
-    auto outcome = run_analysis(cfg, analysis, model, *task, device, dir.path, seeds::analysis(cfg.run.seed, analysis.type), *log);
+    auto outcome =
+        run_analysis(cfg, analysis, model, *task, device, dir.path, seeds::analysis(cfg.run.seed, analysis.type), *log);
     if (fs::exists(dir.report())) append_report_section(dir.report(), "Analysis: " + outcome.name, outcome.markdown);
     log->info("done: " + outcome.directory);
     return kOk;

@@ -1,15 +1,15 @@
 #include "runs/sweep_runner.h"
 
+#include "common/csv.h"
 #include "common/exit_code.h"
 #include "common/text.h"
-#include "runs/run_session.h"
-#include "reporting/compare.h"
 #include "config/config_loader.h"
-#include "common/csv.h"
+#include "reporting/compare.h"
+#include "runs/run_session.h"
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -137,7 +137,8 @@ int run_sweep(const SweepDir& dir, const SweepOptions& options, const RunMember&
   if (options.jobs <= 1) {
     for (const auto& run : todo) {
       if (stop) break;
-      log << "sweep: [" << ++started << "/" << todo.size() << "] " << fs::path(run.path).filename().string() << std::endl;
+      log << "sweep: [" << ++started << "/" << todo.size() << "] " << fs::path(run.path).filename().string()
+          << std::endl;
       const auto t0 = Clock::now();
       const int rc = run_member(run, threads_for(run, options));
       log << "sweep: " << fs::path(run.path).filename().string() << " " << outcome_text(rc) << " in "

@@ -32,10 +32,10 @@ std::vector<std::pair<std::string, std::string>> sweep_manifest(const SweepDir& 
 
 /// How to run the members.
 struct SweepOptions {
-  int64_t jobs = 1;                        ///< Members at once (child processes when > 1).
-  int64_t threads = 0;                     ///< Threads per member; 0: the config's, or cores / jobs.
-  std::vector<std::string> plugin_paths;   ///< Passed on to child processes.
-  std::string executable;                  ///< This program, for child processes.
+  int64_t jobs = 1;                       ///< Members at once (child processes when > 1).
+  int64_t threads = 0;                    ///< Threads per member; 0: the config's, or cores / jobs.
+  std::vector<std::string> plugin_paths;  ///< Passed on to child processes.
+  std::string executable;                 ///< This program, for child processes.
 };
 
 /// Runs one member in this process from its run directory; returns an ExitCode.

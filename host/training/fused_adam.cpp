@@ -71,9 +71,9 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
 
 std::unique_ptr<torch::optim::Adam> make_optimizer(const TrainingOptions& training, torch::nn::Module& model) {
   return std::make_unique<FusedAdam>(model.parameters(), torch::optim::AdamOptions(training.lr)
-                                                            .betas({training.beta1, training.beta2})
-                                                            .eps(training.eps)
-                                                            .weight_decay(training.weight_decay));
+                                                             .betas({training.beta1, training.beta2})
+                                                             .eps(training.eps)
+                                                             .weight_decay(training.weight_decay));
 }
 
 }  // namespace looplab::host

@@ -56,7 +56,8 @@ bool TrainLog::flush() {
   auto loss_values = torch::stack(losses_).to(torch::kCPU, torch::kFloat64);
   torch::Tensor scalar_values;
   if (!scalars_.empty())
-    scalar_values = torch::stack(scalars_).to(torch::kCPU, torch::kFloat64).view({static_cast<int64_t>(rows_.size()), -1});
+    scalar_values =
+        torch::stack(scalars_).to(torch::kCPU, torch::kFloat64).view({static_cast<int64_t>(rows_.size()), -1});
   auto lv = loss_values.accessor<double, 1>();
   for (size_t r = 0; r < rows_.size(); ++r) {
     const auto& row = rows_[r];

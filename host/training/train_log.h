@@ -33,7 +33,7 @@ class TrainLog {
   /// nothing was queued. `last()` and `last_loss()` then describe the last row written.
   bool flush();
 
-  const StepRow& last() const { return last_; }  ///< The last row written.
+  const StepRow& last() const { return last_; }    ///< The last row written.
   double last_loss() const { return last_loss_; }  ///< Its loss.
 
  private:

@@ -64,8 +64,13 @@ struct TrainStep::Graphs {};
 TrainStep::TrainStep(SequenceModel model, std::shared_ptr<sdk::Task> task, torch::optim::Optimizer& optimizer,
                      c10::Device device, int64_t batch_size, int64_t window, bool cuda_graphs,
                      std::shared_ptr<sdk::Logger> log)
-    : model_(std::move(model)), task_(std::move(task)), optimizer_(optimizer), device_(device),
-      batch_size_(batch_size), window_(window), log_(std::move(log)) {
+    : model_(std::move(model)),
+      task_(std::move(task)),
+      optimizer_(optimizer),
+      device_(device),
+      batch_size_(batch_size),
+      window_(window),
+      log_(std::move(log)) {
   if (cuda_graphs && device_.is_cuda()) {
     if (cuda_graphs_compiled() && torch::cuda::is_available())
       graphs_ = std::make_unique<Graphs>();

@@ -26,8 +26,7 @@ namespace looplab::host {
 class TrainStep {
  public:
   TrainStep(SequenceModel model, std::shared_ptr<sdk::Task> task, torch::optim::Optimizer& optimizer,
-            c10::Device device, int64_t batch_size, int64_t window, bool cuda_graphs,
-            std::shared_ptr<sdk::Logger> log);
+            c10::Device device, int64_t batch_size, int64_t window, bool cuda_graphs, std::shared_ptr<sdk::Logger> log);
   ~TrainStep();
   TrainStep(const TrainStep&) = delete;
   TrainStep& operator=(const TrainStep&) = delete;

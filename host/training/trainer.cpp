@@ -40,7 +40,11 @@ std::string progress_line(const TrainLog& log, int64_t steps, double rate) {
 
 Trainer::Trainer(const PipelineConfig& cfg, SequenceModel model, std::shared_ptr<sdk::Task> task, c10::Device device,
                  RunDir run_dir, std::shared_ptr<sdk::Logger> log)
-    : cfg_(cfg), model_(std::move(model)), task_(std::move(task)), device_(device), run_dir_(std::move(run_dir)),
+    : cfg_(cfg),
+      model_(std::move(model)),
+      task_(std::move(task)),
+      device_(device),
+      run_dir_(std::move(run_dir)),
       log_(std::move(log)) {}
 
 TrainResult Trainer::train(const std::atomic<bool>& stop) {
@@ -67,7 +71,8 @@ TrainResult Trainer::train(const std::atomic<bool>& stop) {
   for (const auto& [name, value] : scalars) scalar_names.push_back(name);
   TrainLog train_log(run_dir_.train_csv(), scalar_names, result.steps_done);
 
-  TrainStep step(model_, task_, opt, device_, cfg_.training.batch_size, cfg_.model.window, cfg_.training.cuda_graphs, log_);
+  TrainStep step(model_, task_, opt, device_, cfg_.training.batch_size, cfg_.model.window, cfg_.training.cuda_graphs,
+                 log_);
   const auto t0 = Clock::now();
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(Clock::now() - t0).count(); };
   const int64_t start_step = result.steps_done;
@@ -86,8 +91,8 @@ TrainResult Trainer::train(const std::atomic<bool>& stop) {
   while (result.steps_done < cfg_.training.steps) {
     if (stop.load()) {
       checkpoint();
-      log_->warn("interrupted at step " + std::to_string(result.steps_done) +
-                 "; resume with: looplab run --resume " + run_dir_.path);
+      log_->warn("interrupted at step " + std::to_string(result.steps_done) + "; resume with: looplab run --resume " +
+                 run_dir_.path);
       result.elapsed_s = elapsed();
       return result;
     }
@@ -100,7 +105,8 @@ TrainResult Trainer::train(const std::atomic<bool>& stop) {
     for (auto& [name, value] : scalars) traced.push_back(value.detach().reshape({}).clone());
     train_log.add({result.steps_done, b, dims, pts, elapsed(), task_->y_second_moment(dims)}, loss, traced);
     if (result.steps_done % cfg_.training.log_every == 0) flush();
-    if (cfg_.training.checkpoint_every > 0 && result.steps_done % cfg_.training.checkpoint_every == 0 && result.steps_done < cfg_.training.steps)
+    if (cfg_.training.checkpoint_every > 0 && result.steps_done % cfg_.training.checkpoint_every == 0 &&
+        result.steps_done < cfg_.training.steps)
       checkpoint();
   }
   checkpoint();

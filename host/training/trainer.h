@@ -17,18 +17,18 @@ namespace looplab::host {
 
 /// How a call to Trainer::train ended.
 struct TrainResult {
-  bool completed = false;   ///< False when stopped early (a checkpoint was written).
-  int64_t steps_done = 0;   ///< Optimizer steps taken in total, resumed ones included.
-  double elapsed_s = 0;     ///< Training wall time in total, resumed sessions included.
-  double last_loss = 0;     ///< Loss of the last step.
+  bool completed = false;  ///< False when stopped early (a checkpoint was written).
+  int64_t steps_done = 0;  ///< Optimizer steps taken in total, resumed ones included.
+  double elapsed_s = 0;    ///< Training wall time in total, resumed sessions included.
+  double last_loss = 0;    ///< Loss of the last step.
 };
 
 /// Trains a model in a run directory: appends to `train.csv`, writes
 /// `checkpoints/step_NNNNNNN.pt`, and resumes from the newest checkpoint when one exists.
 class Trainer {
  public:
-  Trainer(const PipelineConfig& cfg, SequenceModel model, std::shared_ptr<sdk::Task> task,
-          c10::Device device, RunDir run_dir, std::shared_ptr<sdk::Logger> log);
+  Trainer(const PipelineConfig& cfg, SequenceModel model, std::shared_ptr<sdk::Task> task, c10::Device device,
+          RunDir run_dir, std::shared_ptr<sdk::Logger> log);
 
   /// Trains until cfg.training.steps or until `stop` becomes true (checked every step).
   TrainResult train(const std::atomic<bool>& stop);

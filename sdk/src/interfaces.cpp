@@ -17,8 +17,9 @@ torch::Tensor Block::inject(const torch::Tensor& y, const torch::Tensor& e, cons
 }
 
 torch::Tensor Block::forward_masked(const torch::Tensor&, const torch::Tensor&) {
-  throw std::logic_error("this block cannot hide keys from attention (supports_key_mask() is false); "
-                         "key masks need an attention block such as 'gpt'");
+  throw std::logic_error(
+      "this block cannot hide keys from attention (supports_key_mask() is false); "
+      "key masks need an attention block such as 'gpt'");
 }
 
 std::shared_ptr<Block> BlockSpec::make(const BlockContext& context) const {

@@ -106,9 +106,7 @@ std::string ParamSpec::constraint() const {
 
 std::string ParamSpec::check(const ParamValue& value) const {
   auto in_range = [this](double v) { return (!min || v >= *min) && (!max || v <= *max); };
-  auto range_error = [this](const std::string& shown) {
-    return "value " + shown + " is out of range " + constraint();
-  };
+  auto range_error = [this](const std::string& shown) { return "value " + shown + " is out of range " + constraint(); };
   switch (type_of(value)) {
     case ParamType::Int: {
       auto v = std::get<int64_t>(value);
@@ -203,22 +201,18 @@ namespace {
 template <typename T>
 const T& typed(const ParamValue& value, const std::string& name, ParamType want) {
   if (auto p = std::get_if<T>(&value)) return *p;
-  throw std::invalid_argument("parameter '" + name + "' is a " + type_name(type_of(value)) +
-                              ", not a " + type_name(want));
+  throw std::invalid_argument("parameter '" + name + "' is a " + type_name(type_of(value)) + ", not a " +
+                              type_name(want));
 }
 }  // namespace
 
-int64_t Params::get_int(const std::string& name) const {
-  return typed<int64_t>(at(name), name, ParamType::Int);
-}
+int64_t Params::get_int(const std::string& name) const { return typed<int64_t>(at(name), name, ParamType::Int); }
 double Params::get_float(const std::string& name) const {
   const auto& v = at(name);
   if (auto i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
   return typed<double>(v, name, ParamType::Float);
 }
-bool Params::get_bool(const std::string& name) const {
-  return typed<bool>(at(name), name, ParamType::Bool);
-}
+bool Params::get_bool(const std::string& name) const { return typed<bool>(at(name), name, ParamType::Bool); }
 const std::string& Params::get_string(const std::string& name) const {
   return typed<std::string>(at(name), name, ParamType::String);
 }

@@ -37,7 +37,8 @@ class AnalysisConformance : public testing::TestWithParam<AnalysisCase> {
     dir_ = new std::string(test::temp_dir("analysis-conformance"));
     rc_ = test::run_command(test::looplab_exe() + " run " + LOOPLAB_SOURCE_DIR +
                                 "/tests/e2e/data/tiny.toml --set training.steps=20 --set evaluation.prompts=64 "
-                                "--set evaluation.bootstrap=50 --out " + *dir_ + "/run",
+                                "--set evaluation.bootstrap=50 --out " +
+                                *dir_ + "/run",
                             log_);
   }
   static std::string* dir_;

@@ -64,8 +64,8 @@ TEST_P(Conformance, Check) {
   const Case& c = GetParam();
   const auto result = host::run_check(*c.component, c.check, &test::discovered_registry());
   if (result.skipped) GTEST_SKIP() << result.detail;
-  EXPECT_TRUE(result.passed) << c.file << ": " << sdk::kind_name(c.component->kind()) << " '"
-                             << c.component->name << "' fails " << c.check << ": " << result.detail;
+  EXPECT_TRUE(result.passed) << c.file << ": " << sdk::kind_name(c.component->kind()) << " '" << c.component->name
+                             << "' fails " << c.check << ": " << result.detail;
 }
 
 INSTANTIATE_TEST_SUITE_P(Plugins, Conformance, testing::ValuesIn(discovered_cases()),
@@ -100,11 +100,11 @@ class PeekingBlock : public sdk::Block {
 };
 
 TEST(ConformanceCatches, NonCausalBlock) {
-  const auto component = sdk::make_block_component(
-      "peeking", "0.0.0", "sees the future", {},
-      [](const sdk::Params&, const sdk::BlockContext& ctx) -> std::shared_ptr<sdk::Block> {
-        return std::make_shared<PeekingBlock>(ctx.n_embd);
-      });
+  const auto component =
+      sdk::make_block_component("peeking", "0.0.0", "sees the future", {},
+                                [](const sdk::Params&, const sdk::BlockContext& ctx) -> std::shared_ptr<sdk::Block> {
+                                  return std::make_shared<PeekingBlock>(ctx.n_embd);
+                                });
   const auto results = host::check_component(component);
   const auto causality = find_result(results, "causality");
   EXPECT_FALSE(causality.passed);
@@ -135,11 +135,11 @@ class OverstatedMomentTask : public sdk::Task {
 };
 
 TEST(ConformanceCatches, WrongSecondMomentAndUnknownBaseline) {
-  const auto component = sdk::make_task_component(
-      "overstated", "0.0.0", "wrong E[y^2]", {},
-      [](const sdk::Params&, const sdk::TaskContext& ctx) -> std::shared_ptr<sdk::Task> {
-        return std::make_shared<OverstatedMomentTask>(ctx.n_dims);
-      });
+  const auto component =
+      sdk::make_task_component("overstated", "0.0.0", "wrong E[y^2]", {},
+                               [](const sdk::Params&, const sdk::TaskContext& ctx) -> std::shared_ptr<sdk::Task> {
+                                 return std::make_shared<OverstatedMomentTask>(ctx.n_dims);
+                               });
   const auto results = host::check_component(component);
   const auto moment = find_result(results, "second_moment");
   EXPECT_FALSE(moment.passed);
@@ -155,11 +155,11 @@ TEST(ConformanceCatches, WrongSecondMomentAndUnknownBaseline) {
 }
 
 TEST(ConformanceCatches, ThrowingFactoryFailsEveryCheckWithoutCrashing) {
-  const auto component = sdk::make_block_component(
-      "broken", "0.0.0", "factory throws", {},
-      [](const sdk::Params&, const sdk::BlockContext&) -> std::shared_ptr<sdk::Block> {
-        throw std::runtime_error("n_embd 32 is not supported");
-      });
+  const auto component =
+      sdk::make_block_component("broken", "0.0.0", "factory throws", {},
+                                [](const sdk::Params&, const sdk::BlockContext&) -> std::shared_ptr<sdk::Block> {
+                                  throw std::runtime_error("n_embd 32 is not supported");
+                                });
   const auto results = host::check_component(component);
   ASSERT_EQ(results.size(), host::applicable_checks(component).size());
   for (const auto& r : results) {
@@ -173,14 +173,15 @@ TEST(ConformanceCatches, ThrowingFactoryFailsEveryCheckWithoutCrashing) {
 }
 
 TEST(ConformanceCatches, ASchemaThatDeclaresAHostKey) {
-  const auto component = sdk::make_block_component(
-      "greedy", "0.0.0", "declares repeat", {sdk::int_param("repeat", 2, "copies")},
-      [](const sdk::Params&, const sdk::BlockContext& ctx) -> std::shared_ptr<sdk::Block> {
-        return std::make_shared<PeekingBlock>(ctx.n_embd);
-      });
+  const auto component =
+      sdk::make_block_component("greedy", "0.0.0", "declares repeat", {sdk::int_param("repeat", 2, "copies")},
+                                [](const sdk::Params&, const sdk::BlockContext& ctx) -> std::shared_ptr<sdk::Block> {
+                                  return std::make_shared<PeekingBlock>(ctx.n_embd);
+                                });
   const auto reserved = find_result(host::check_component(component), "reserved_keys");
   EXPECT_FALSE(reserved.passed);
-  EXPECT_NE(reserved.detail.find("declares 'repeat', which the host owns (type, repeat for a block)"), std::string::npos)
+  EXPECT_NE(reserved.detail.find("declares 'repeat', which the host owns (type, repeat for a block)"),
+            std::string::npos)
       << reserved.detail;
 }
 
@@ -201,9 +202,11 @@ TEST(ConformanceCatches, RequiredParameterIsReportedOnceAsSkipped) {
 
 TEST(PluginsCheckCommand, PassesTheBundledGptBlock) {
   std::string out;
-  const int rc = test::run_command(test::looplab_exe() + " plugins check " + kBundledDir + "/liblooplab_block_gpt.so", &out);
+  const int rc =
+      test::run_command(test::looplab_exe() + " plugins check " + kBundledDir + "/liblooplab_block_gpt.so", &out);
   EXPECT_EQ(rc, 0) << out;
-  for (const char* line : {"PASS gpt: shape\n", "PASS gpt: causality\n", "PASS gpt: works_looped\n", "PASS gpt: reserved_keys\n", "8 passed, 0 failed\n"})
+  for (const char* line : {"PASS gpt: shape\n", "PASS gpt: causality\n", "PASS gpt: works_looped\n",
+                           "PASS gpt: reserved_keys\n", "8 passed, 0 failed\n"})
     EXPECT_NE(out.find(line), std::string::npos) << line << " missing from:\n" << out;
   EXPECT_EQ(out.find("FAIL"), std::string::npos) << out;
 }

@@ -16,8 +16,6 @@ namespace {
 using test::contains;
 using test::looplab;
 
-
-
 // One short tiny run, with the loop-iteration analysis in its pipeline, shared by the tests.
 class Analyses : public ::testing::Test {
  protected:
@@ -69,9 +67,9 @@ TEST_F(Analyses, DroppedInLibraryRunsWithoutRebuildingTheHost) {
 
   // Copy the library into a fresh directory: now it is listed and runs.
   const auto plugins = test::temp_dir("dropin-plugins");
-  ASSERT_EQ(test::run_command("cp " + std::string(LOOPLAB_TEST_PLUGIN_DIR) +
-                                  "/dropin/liblooplab_analysis_dropin.so " + plugins + "/",
-                              nullptr),
+  ASSERT_EQ(test::run_command(
+                "cp " + std::string(LOOPLAB_TEST_PLUGIN_DIR) + "/dropin/liblooplab_analysis_dropin.so " + plugins + "/",
+                nullptr),
             0);
   out = looplab("plugins list --plugin-path " + plugins, &rc);
   EXPECT_EQ(rc, 0) << out;
@@ -90,8 +88,10 @@ TEST_F(Analyses, AnalyzeRefusesBadParametersAndMissingRuns) {
   int rc;
   auto out = looplab("analyze " + run() + " --analysis loop_iterations --set max_iteration=5", &rc);
   EXPECT_EQ(rc, 2) << out;
-  EXPECT_TRUE(contains(out, "unknown parameter 'max_iteration' for analysis 'loop_iterations' (did you mean "
-                            "'max_iterations'?)")) << out;
+  EXPECT_TRUE(contains(out,
+                       "unknown parameter 'max_iteration' for analysis 'loop_iterations' (did you mean "
+                       "'max_iterations'?)"))
+      << out;
   out = looplab("analyze " + *dir_ + "/nowhere --analysis loop_iterations", &rc);
   EXPECT_EQ(rc, 2) << out;
   EXPECT_TRUE(contains(out, "not a run directory")) << out;
@@ -100,9 +100,10 @@ TEST_F(Analyses, AnalyzeRefusesBadParametersAndMissingRuns) {
 TEST_F(Analyses, LoopIterationsRefusesAStandardModel) {
   const auto dir = test::temp_dir("analyses-standard");
   const auto pipeline = dir + "/pipeline.toml";
-  test::write_file(pipeline, "extends = [\"" + std::string(LOOPLAB_SOURCE_DIR) + "/tests/e2e/data/tiny.toml\"]\n"
-                             "[model]\nlooped = false\nloops = 1\nwindow = 0\n"
-                             "[training]\nsteps = 5\n[outputs]\nfigures = false\n");
+  test::write_file(pipeline, "extends = [\"" + std::string(LOOPLAB_SOURCE_DIR) +
+                                 "/tests/e2e/data/tiny.toml\"]\n"
+                                 "[model]\nlooped = false\nloops = 1\nwindow = 0\n"
+                                 "[training]\nsteps = 5\n[outputs]\nfigures = false\n");
   int rc;
   auto out = looplab("run " + pipeline + " --out " + dir + "/run", &rc);
   ASSERT_EQ(rc, 0) << out;

@@ -20,8 +20,6 @@ using test::looplab;
 
 const std::string kTiny = std::string(LOOPLAB_SOURCE_DIR) + "/tests/e2e/data/tiny.toml";
 
-
-
 // A pipeline with a problem on a known line; everything else valid.
 std::string write_pipeline(const std::string& dir, const std::string& body) {
   const auto path = dir + "/pipeline.toml";
@@ -30,14 +28,14 @@ std::string write_pipeline(const std::string& dir, const std::string& body) {
 }
 
 const char* kValid =
-    "[task]\n"                          // 1
-    "type = \"linear_regression\"\n"    // 2
-    "n_dims = 3\n"                      // 3
-    "[model]\n"                         // 4
-    "n_embd = 32\n"                     // 5
-    "[[model.blocks]]\n"                // 6
-    "type = \"gpt\"\n"                  // 7
-    "n_head = 2\n";                     // 8
+    "[task]\n"                        // 1
+    "type = \"linear_regression\"\n"  // 2
+    "n_dims = 3\n"                    // 3
+    "[model]\n"                       // 4
+    "n_embd = 32\n"                   // 5
+    "[[model.blocks]]\n"              // 6
+    "type = \"gpt\"\n"                // 7
+    "n_head = 2\n";                   // 8
 
 TEST(Cli, ValidPipelineValidates) {
   const auto dir = test::temp_dir("cli-valid");
@@ -71,12 +69,12 @@ TEST(Cli, EveryErrorIsReportedAtOnceInFileOrder) {
   int rc;
   auto out = looplab("validate " + path, &rc);
   EXPECT_EQ(rc, 2);
-  EXPECT_EQ(out,
-            path + ":2:8: error: unknown task 'linear_regresion' (did you mean 'linear_regression'?); available: "
-                   "linear_regression, noisy_linear_regression\n" +
-                path + ":4:10: error: parameter 'n_embd' for section [model] must be int, got string\n" + path +
-                ":7:10: error: parameter 'n_head' for block 'gpt': value 0 is out of range [1, 1024]\n" + path +
-                ":8:1: error: unknown section 'trainig' (did you mean 'training'?)\n");
+  EXPECT_EQ(out, path +
+                     ":2:8: error: unknown task 'linear_regresion' (did you mean 'linear_regression'?); available: "
+                     "linear_regression, noisy_linear_regression\n" +
+                     path + ":4:10: error: parameter 'n_embd' for section [model] must be int, got string\n" + path +
+                     ":7:10: error: parameter 'n_head' for block 'gpt': value 0 is out of range [1, 1024]\n" + path +
+                     ":8:1: error: unknown section 'trainig' (did you mean 'training'?)\n");
 }
 
 TEST(Cli, MalformedTomlIsAPositionedError) {
@@ -155,7 +153,8 @@ TEST(Cli, TinyPipelineLearnsAndWritesEveryOutput) {
   // i = 2d = 6 examples: the looped model must beat averaging by 2x at its trained b.
   auto err = errors_at(dir + "/run/eval.csv", 6);
   ASSERT_TRUE(err.count("model@4") && err.count("averaging@0") && err.count("least_squares@0"));
-  EXPECT_LE(err["model@4"], 0.5 * err["averaging@0"]) << "model " << err["model@4"] << " averaging " << err["averaging@0"];
+  EXPECT_LE(err["model@4"], 0.5 * err["averaging@0"])
+      << "model " << err["model@4"] << " averaging " << err["averaging@0"];
   EXPECT_LT(err["least_squares@0"], 1e-6);
 
   // The resolved config is itself a valid pipeline that names every default.
@@ -179,7 +178,8 @@ std::map<std::string, torch::Tensor> checkpoint_weights(const std::string& path)
 
 TEST(Cli, ResumeEndsWithTheSameWeightsAndMetrics) {
   const auto dir = test::temp_dir("cli-resume");
-  const std::string args = kTiny + " --set training.steps=40 --set training.checkpoint_every=20 --set outputs.figures=false";
+  const std::string args =
+      kTiny + " --set training.steps=40 --set training.checkpoint_every=20 --set outputs.figures=false";
   int rc;
   auto out = looplab("run " + args + " --out " + dir + "/full", &rc);
   ASSERT_EQ(rc, 0) << out;
@@ -215,10 +215,12 @@ TEST(Cli, InterruptCheckpointsAndMarksTheRunResumable) {
   EXPECT_EQ(rc, 130) << test::read_file(dir + "/out.txt");
   EXPECT_TRUE(contains(test::read_file(dir + "/run/run.json"), "\"interrupted\""));
   bool has_checkpoint = false;
-  for (const auto& e : fs::directory_iterator(dir + "/run/checkpoints")) has_checkpoint |= e.path().extension() == ".pt";
+  for (const auto& e : fs::directory_iterator(dir + "/run/checkpoints"))
+    has_checkpoint |= e.path().extension() == ".pt";
   EXPECT_TRUE(has_checkpoint);
   EXPECT_FALSE(fs::exists(dir + "/run/report.md"));
-  EXPECT_TRUE(contains(test::read_file(dir + "/out.txt"), "resume with: looplab run --resume")) << test::read_file(dir + "/out.txt");
+  EXPECT_TRUE(contains(test::read_file(dir + "/out.txt"), "resume with: looplab run --resume"))
+      << test::read_file(dir + "/out.txt");
 }
 
 }  // namespace

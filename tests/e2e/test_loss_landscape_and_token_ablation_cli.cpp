@@ -57,7 +57,8 @@ TEST_F(LandscapeAndAblation, LandscapeWritesGridFiguresAndLeavesTheWeightsAsTrai
   EXPECT_EQ(grid.rows[12][1], "0");
   for (const auto* name : {"loss_landscape_contour", "loss_landscape_surface"}) {
     EXPECT_TRUE(fs::exists(dir + name + ".png")) << name;
-    EXPECT_TRUE(contains(test::read_file(run() + "/report.md"), std::string("(analyses/loss_landscape/") + name + ".png)"));
+    EXPECT_TRUE(
+        contains(test::read_file(run() + "/report.md"), std::string("(analyses/loss_landscape/") + name + ".png)"));
   }
   const auto directions = host::read_csv(dir + "loss_landscape_directions.csv");
   EXPECT_EQ(directions.rows.front().back(), "0") << "the seed is recorded";
@@ -88,8 +89,9 @@ TEST_F(LandscapeAndAblation, HessianDirectionsAreUnitEigenvectorsThroughAttentio
   ASSERT_EQ(test::run_command("cp -r " + run() + " " + fresh + "/run && rm -r " + fresh + "/run/analyses", &out), 0)
       << out;
   int rc;
-  out = looplab("analyze " + fresh + "/run --analysis loss_landscape --set 'directions=\"hessian\"' --set resolution=3 "
-                "--set prompts=32 --set hessian_iterations=30",
+  out = looplab("analyze " + fresh +
+                    "/run --analysis loss_landscape --set 'directions=\"hessian\"' --set resolution=3 "
+                    "--set prompts=32 --set hessian_iterations=30",
                 &rc);
   ASSERT_EQ(rc, 0) << out;
   // Unit norm over all parameters: the squared per-parameter norms add up to 1.
@@ -151,8 +153,10 @@ TEST(LandscapeAndAblationDropIn, BothLibrariesDropIntoAnInstalledHostWithoutThem
   const std::string host = root + "/bin/looplab";
   // A run made by that host (a few steps: the analyses need weights, not skill).
   const auto fresh = test::temp_dir("dropin-run");
-  int rc = test::run_command(host + " run " + LOOPLAB_SOURCE_DIR + "/tests/e2e/data/tiny.toml --set training.steps=20 "
-                                    "--set evaluation.prompts=64 --set evaluation.bootstrap=20 --out " + fresh + "/run",
+  int rc = test::run_command(host + " run " + LOOPLAB_SOURCE_DIR +
+                                 "/tests/e2e/data/tiny.toml --set training.steps=20 "
+                                 "--set evaluation.prompts=64 --set evaluation.bootstrap=20 --out " +
+                                 fresh + "/run",
                              &out);
   ASSERT_EQ(rc, 0) << out;
   rc = test::run_command(host + " analyze " + fresh + "/run --analysis token_ablation", &out);
@@ -165,13 +169,17 @@ TEST(LandscapeAndAblationDropIn, BothLibrariesDropIntoAnInstalledHostWithoutThem
                               &out),
             0)
       << out;
-  rc = test::run_command(host + " analyze " + fresh + "/run --analysis token_ablation --set n_step=7 --plugin-path " + dropped, &out);
+  rc = test::run_command(
+      host + " analyze " + fresh + "/run --analysis token_ablation --set n_step=7 --plugin-path " + dropped, &out);
   ASSERT_EQ(rc, 0) << out;
-  rc = test::run_command(host + " analyze " + fresh + "/run --analysis loss_landscape --set dims=1 --set resolution=3 "
-                                "--set prompts=16 --plugin-path " + dropped,
+  rc = test::run_command(host + " analyze " + fresh +
+                             "/run --analysis loss_landscape --set dims=1 --set resolution=3 "
+                             "--set prompts=16 --plugin-path " +
+                             dropped,
                          &out);
   ASSERT_EQ(rc, 0) << out;
-  EXPECT_EQ(host::read_csv(fresh + "/run/analyses/token_ablation/token_ablation_last.csv").rows.size(), 6u);  // n = 7, 14 at b, 2b, 3b
+  EXPECT_EQ(host::read_csv(fresh + "/run/analyses/token_ablation/token_ablation_last.csv").rows.size(),
+            6u);  // n = 7, 14 at b, 2b, 3b
   EXPECT_EQ(host::read_csv(fresh + "/run/analyses/loss_landscape/loss_landscape.csv").rows.size(), 3u);
   const auto report = test::read_file(fresh + "/run/report.md");
   EXPECT_TRUE(contains(report, "## Analysis: token_ablation")) << report;

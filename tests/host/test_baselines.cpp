@@ -27,8 +27,7 @@ std::pair<torch::Tensor, torch::Tensor> linear_prompts(int64_t N, int64_t n, int
 }
 
 /// Min-norm interpolant of the first i points of prompt p: X^T (X X^T)^{-1} y.
-torch::Tensor min_norm_interpolant(const torch::Tensor& xs, const torch::Tensor& ys, int64_t p,
-                                   int64_t i) {
+torch::Tensor min_norm_interpolant(const torch::Tensor& xs, const torch::Tensor& ys, int64_t p, int64_t i) {
   const torch::Tensor X = xs[p].index({Slice(0, i)}).to(torch::kDouble);
   const torch::Tensor y = ys[p].index({Slice(0, i)}).to(torch::kDouble);
   return X.t().mv(torch::linalg_solve(X.mm(X.t()), y, true));
@@ -62,8 +61,7 @@ TEST(LeastSquaresBaseline, BelowDimensionPredictsWithTheMinNormInterpolant) {
       // Another interpolant (w_min plus a null-space vector) fits the prefix as well but has a
       // larger norm and predicts differently, so the check above tells min-norm apart.
       const torch::Tensor X = xs[p].index({Slice(0, i)}).to(torch::kDouble);
-      const torch::Tensor to_null =
-          torch::eye(d, kF64) - X.t().mm(torch::linalg_solve(X.mm(X.t()), X, true));
+      const torch::Tensor to_null = torch::eye(d, kF64) - X.t().mm(torch::linalg_solve(X.mm(X.t()), X, true));
       const torch::Tensor w_other = w_min + to_null.mv(x_i);
       EXPECT_TRUE(torch::allclose(X.mv(w_other), X.mv(w_min), 1e-9, 1e-9));
       EXPECT_GT(w_other.norm().item<double>(), w_min.norm().item<double>());
@@ -83,8 +81,7 @@ TEST(LeastSquaresBaseline, MatchesPseudoInverseWithInactiveDims) {
     const torch::Tensor X = xs.index({Slice(), Slice(0, i)}).to(torch::kDouble);
     const torch::Tensor y = ys.index({Slice(), Slice(0, i)}).to(torch::kDouble).unsqueeze(2);
     const torch::Tensor w = torch::bmm(torch::linalg_pinv(X), y);
-    const torch::Tensor expected =
-        torch::bmm(xs.index({Slice(), Slice(i, i + 1)}).to(torch::kDouble), w).flatten();
+    const torch::Tensor expected = torch::bmm(xs.index({Slice(), Slice(i, i + 1)}).to(torch::kDouble), w).flatten();
     const torch::Tensor got = pred.index({Slice(), i}).to(torch::kDouble);
     EXPECT_TRUE(torch::allclose(got, expected, 1e-4, 1e-4)) << "i = " << i;
   }
@@ -113,8 +110,7 @@ TEST(RidgeBaseline, MatchesClosedFormPerPrefix) {
     for (int64_t i = 1; i < n; ++i) {
       const torch::Tensor X = xs[p].index({Slice(0, i)}).to(torch::kDouble);
       const torch::Tensor y = ys[p].index({Slice(0, i)}).to(torch::kDouble);
-      const torch::Tensor w =
-          torch::linalg_solve(X.t().mm(X) + lambda * torch::eye(d, kF64), X.t().mv(y), true);
+      const torch::Tensor w = torch::linalg_solve(X.t().mm(X) + lambda * torch::eye(d, kF64), X.t().mv(y), true);
       const double expected = xs[p][i].to(torch::kDouble).dot(w).item<double>();
       EXPECT_NEAR(pred[p][i].item<double>(), expected, 1e-5 * (1.0 + std::abs(expected)));
     }
@@ -162,15 +158,13 @@ TEST(NearestNeighbourBaseline, MatchesNaiveLoopIncludingShortPrefixes) {
       for (int64_t i = 1; i < n; ++i) {
         std::vector<std::pair<double, double>> by_distance;  // (distance, y)
         for (int64_t j = 0; j < i; ++j) {
-          by_distance.emplace_back((xs[p][j] - xs[p][i]).norm().item<double>(),
-                                   ys[p][j].item<double>());
+          by_distance.emplace_back((xs[p][j] - xs[p][i]).norm().item<double>(), ys[p][j].item<double>());
         }
         std::sort(by_distance.begin(), by_distance.end());
         const auto used = std::min<int64_t>(k, i);
         double sum = 0.0;
         for (int64_t t = 0; t < used; ++t) sum += by_distance[t].second;
-        EXPECT_NEAR(pred[p][i].item<double>(), sum / used, 1e-6)
-            << "k = " << k << ", prompt " << p << ", i = " << i;
+        EXPECT_NEAR(pred[p][i].item<double>(), sum / used, 1e-6) << "k = " << k << ", prompt " << p << ", i = " << i;
       }
     }
   }

@@ -1,6 +1,6 @@
 // `looplab compare`: labels from what differs, and the figures and table it writes.
-#include "reporting/compare.h"
 #include "common/csv.h"
+#include "reporting/compare.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -69,8 +69,9 @@ TEST(CompareLabels, KeysMissingFromSomeRunsOnlyBreakTies) {
 }
 
 TEST(CompareLabels, FlattenIndexesArraysOfTablesAndUnquotesStrings) {
-  auto doc = toml::parse("[model]\nloops = 3\n[[model.blocks]]\ntype = \"gpt\"\n[model.blocks.inner]\nk = 1\n"
-                         "[evaluation]\niterations = [20, 40]\n");
+  auto doc = toml::parse(
+      "[model]\nloops = 3\n[[model.blocks]]\ntype = \"gpt\"\n[model.blocks.inner]\nk = 1\n"
+      "[evaluation]\niterations = [20, 40]\n");
   const auto flat = flatten_settings(doc);
   EXPECT_EQ(flat.at("model.loops"), "3");
   EXPECT_EQ(flat.at("model.blocks.0.type"), "gpt");
@@ -81,8 +82,10 @@ TEST(CompareLabels, FlattenIndexesArraysOfTablesAndUnquotesStrings) {
 // A finished run directory with hand-written metrics: model error = scale / (examples + 1).
 std::string fake_run(const std::string& root, const std::string& name, int loops, double scale, bool with_lr) {
   const auto dir = root + "/" + name;
-  test::write_file(dir + "/resolved.toml", "[run]\nname = \"" + name + "\"\n[task]\nn_dims = 2\n[model]\nlooped = true\n"
-                                           "loops = " + std::to_string(loops) + "\n[outputs]\nmoving_average = 2\n");
+  test::write_file(dir + "/resolved.toml", "[run]\nname = \"" + name +
+                                               "\"\n[task]\nn_dims = 2\n[model]\nlooped = true\n"
+                                               "loops = " +
+                                               std::to_string(loops) + "\n[outputs]\nmoving_average = 2\n");
   std::string train = std::string("step,loss,loss_norm,loops,dims,points,elapsed_s") + (with_lr ? ",lr" : "") + "\n";
   for (int s = 0; s < 4; ++s)
     train += std::to_string(s) + ",1," + std::to_string(scale * (4 - s)) + "," + std::to_string(loops) + ",2,4,0" +

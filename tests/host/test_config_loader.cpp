@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "config/config_loader.h"
 #include "common/text.h"
+#include "config/config_loader.h"
 #include "config/diagnostics.h"
 #include "test_support.h"
 
@@ -69,8 +69,7 @@ class ConfigLoaderTest : public ::testing::Test {
     const toml::table* gpt = doc["gpt"].as_table();
     EXPECT_NE(gpt, nullptr);
     if (!gpt) return "";
-    sdk::Params params =
-        validate_table(*gpt, gpt_schema(), "block 'gpt'", kReserved, location_of(*gpt, {path}), diags);
+    sdk::Params params = validate_table(*gpt, gpt_schema(), "block 'gpt'", kReserved, location_of(*gpt, {path}), diags);
     if (out) *out = params;
     return diags.render();
   }
@@ -153,7 +152,8 @@ TEST_F(ConfigLoaderTest, LoadsPlainFile) {
 
 TEST_F(ConfigLoaderTest, UnknownKeyWithSuggestion) {
   std::string p = file("c.toml", "[gpt]\nn_head = 4\nn_layr = 3\nvocab = 10\n");
-  EXPECT_EQ(validate_errors(p), p + ":3:1: error: unknown parameter 'n_layr' for block 'gpt' (did you mean 'n_layer'?)\n");
+  EXPECT_EQ(validate_errors(p),
+            p + ":3:1: error: unknown parameter 'n_layr' for block 'gpt' (did you mean 'n_layer'?)\n");
 }
 
 TEST_F(ConfigLoaderTest, UnknownKeySuggestsReservedKeys) {
@@ -163,8 +163,7 @@ TEST_F(ConfigLoaderTest, UnknownKeySuggestsReservedKeys) {
 
 TEST_F(ConfigLoaderTest, UnknownKeyWithoutSuggestionListsValidNames) {
   std::string p = file("c.toml", "[gpt]\nvocab = 10\n  foo = 1\n");
-  EXPECT_EQ(validate_errors(p), p +
-                                    ":3:3: error: unknown parameter 'foo' for block 'gpt' (valid: n_head, n_layer, "
+  EXPECT_EQ(validate_errors(p), p + ":3:3: error: unknown parameter 'foo' for block 'gpt' (valid: n_head, n_layer, "
                                     "init_std, ln_eps, act, dims, bias, vocab, repeat, type)\n");
 }
 
@@ -198,7 +197,8 @@ TEST_F(ConfigLoaderTest, WrongTypes) {
 
 TEST_F(ConfigLoaderTest, MixedArrayIsBlamedOnFirstWrongElement) {
   std::string p = file("c.toml", "[gpt]\nvocab = 10\ndims = [1, 2, \"x\"]\n");
-  EXPECT_EQ(validate_errors(p), p + ":3:15: error: parameter 'dims' for block 'gpt' must be array of int, got mixed array\n");
+  EXPECT_EQ(validate_errors(p),
+            p + ":3:15: error: parameter 'dims' for block 'gpt' must be array of int, got mixed array\n");
 }
 
 TEST_F(ConfigLoaderTest, OutOfRange) {
@@ -211,7 +211,8 @@ TEST_F(ConfigLoaderTest, OutOfRange) {
 
 TEST_F(ConfigLoaderTest, ChoicesViolation) {
   std::string p = file("c.toml", "[gpt]\nvocab = 10\nact = \"tanh\"\n");
-  EXPECT_EQ(validate_errors(p), p + ":3:7: error: parameter 'act' for block 'gpt': value \"tanh\" is not one of gelu|relu\n");
+  EXPECT_EQ(validate_errors(p),
+            p + ":3:7: error: parameter 'act' for block 'gpt': value \"tanh\" is not one of gelu|relu\n");
 }
 
 TEST_F(ConfigLoaderTest, MissingRequiredIsReportedAtTable) {
@@ -249,11 +250,11 @@ TEST_F(ConfigLoaderTest, SeveralErrorsReportedTogetherInOrder) {
 TEST(DidYouMeanTest, PicksClosestWithinThreshold) {
   std::vector<std::string> names = {"n_head", "n_layer", "init_std"};
   EXPECT_EQ(did_you_mean("n_layr", names), "n_layer");
-  EXPECT_EQ(did_you_mean("N_HEAD", names), "n_head");   // case-insensitive
-  EXPECT_EQ(did_you_mean("n_haed", names), "n_head");   // one transposition
+  EXPECT_EQ(did_you_mean("N_HEAD", names), "n_head");  // case-insensitive
+  EXPECT_EQ(did_you_mean("n_haed", names), "n_head");  // one transposition
   EXPECT_EQ(did_you_mean("init_sdt", names), "init_std");
   EXPECT_EQ(did_you_mean("foo", names), "");
-  EXPECT_EQ(did_you_mean("lr", {"l", "lrs"}), "l");     // ties go to the first
+  EXPECT_EQ(did_you_mean("lr", {"l", "lrs"}), "l");  // ties go to the first
   EXPECT_EQ(did_you_mean("ab", {"xy"}), "");
   EXPECT_EQ(did_you_mean("x", {}), "");
 }
@@ -339,7 +340,8 @@ TEST_F(ConfigLoaderTest, CycleIsReportedAtExtendsEntry) {
 TEST_F(ConfigLoaderTest, ErrorsInSeveralFilesAreAllReported) {
   file("broken.toml", "x = = 1\n");
   std::string p = file("child.toml", "extends = [\"broken.toml\", \"gone.toml\"]\n");
-  EXPECT_EQ(load_errors(p), dir_ + "/broken.toml:1:5: error: Error while parsing value: could not determine value type\n" +
+  EXPECT_EQ(load_errors(p), dir_ +
+                                "/broken.toml:1:5: error: Error while parsing value: could not determine value type\n" +
                                 p + ":1:27: error: cannot load '" + dir_ + "/gone.toml': file not found\n");
 }
 
@@ -364,9 +366,9 @@ TEST_F(ConfigLoaderTest, MergedTableKeepsChildLocation) {
 
 TEST_F(ConfigLoaderTest, OverridesParseTomlValuesAndFallBackToStrings) {
   std::string p = file("c.toml", "[task]\ntype = \"copy\"\n[training]\nlr = 0.1\nsteps = 5\n");
-  toml::table doc = load_config(p, {"training.steps=64", "training.lr=1e-3", "training.amp=true",
-                                    "task.type=linear_regression", "task.name=\"quoted\"", "task.dims=[1, 2]",
-                                    "task.note = two words ", "task.empty="});
+  toml::table doc =
+      load_config(p, {"training.steps=64", "training.lr=1e-3", "training.amp=true", "task.type=linear_regression",
+                      "task.name=\"quoted\"", "task.dims=[1, 2]", "task.note = two words ", "task.empty="});
   EXPECT_EQ(doc["training"]["steps"].value<int64_t>(), 64);
   EXPECT_EQ(doc["training"]["lr"].value<double>(), 1e-3);
   EXPECT_EQ(doc["training"]["amp"].value<bool>(), true);
@@ -379,9 +381,10 @@ TEST_F(ConfigLoaderTest, OverridesParseTomlValuesAndFallBackToStrings) {
 }
 
 TEST_F(ConfigLoaderTest, OverrideIndexesArraysAndCreatesTables) {
-  std::string p = file("c.toml", "[model]\n[[model.blocks]]\ntype = \"a\"\n[[model.blocks]]\ntype = \"b\"\nn_head = 2\n");
-  toml::table doc = load_config(p, {"model.blocks.1.n_head=8", "model.blocks.0.extra.deep=1", "sweep.lr.values=[1, 2]",
-                                    "model.blocks.1.type=c"});
+  std::string p =
+      file("c.toml", "[model]\n[[model.blocks]]\ntype = \"a\"\n[[model.blocks]]\ntype = \"b\"\nn_head = 2\n");
+  toml::table doc = load_config(
+      p, {"model.blocks.1.n_head=8", "model.blocks.0.extra.deep=1", "sweep.lr.values=[1, 2]", "model.blocks.1.type=c"});
   EXPECT_EQ(doc["model"]["blocks"][1]["n_head"].value<int64_t>(), 8);
   EXPECT_EQ(doc["model"]["blocks"][1]["type"].value<std::string>(), "c");
   EXPECT_EQ(doc["model"]["blocks"][0]["type"].value<std::string>(), "a");
@@ -420,8 +423,9 @@ TEST_F(ConfigLoaderTest, BadOverridesAreAllReported) {
 
 TEST_F(ConfigLoaderTest, OverrideSyntaxErrorsJoinFileErrors) {
   std::string p = file("c.toml", "x = \n");
-  EXPECT_EQ(load_errors(p, {"oops"}), "--set: error: override 'oops' is not of the form key=value\n" + p +
-                                          ":1:5: error: Error while parsing key-value pair: expected value, saw '\\n'\n");
+  EXPECT_EQ(load_errors(p, {"oops"}),
+            "--set: error: override 'oops' is not of the form key=value\n" + p +
+                ":1:5: error: Error while parsing key-value pair: expected value, saw '\\n'\n");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -446,7 +450,8 @@ TEST_F(ConfigLoaderTest, SetValueAndWriteTomlRoundTrip) {
   write_toml(path, t);
   // The temp file was renamed away: the directory holds only the result.
   size_t entries = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir_)) entries += e.path().filename() == "resolved.toml" ? 0 : 1;
+  for (const auto& e : std::filesystem::directory_iterator(dir_))
+    entries += e.path().filename() == "resolved.toml" ? 0 : 1;
   EXPECT_EQ(entries, 0u);
   toml::table back = toml::parse_file(path);
   EXPECT_EQ(back["i"].value<int64_t>(), 7);
@@ -484,9 +489,10 @@ namespace looplab::host {
 namespace {
 
 TEST(WriteToml, FloatsInTheirShortestRoundTripFormStringsUntouched) {
-  EXPECT_EQ(shortest_floats("a = 0.90000000000000002\nb = \"0.90000000000000002\"\nc = [1.0000000000000001e-05, 2.0]\n"
-                            "d = 3\ne = 'x = 0.30000000000000004'\nf = -0.0030000000000000001\n"),
-            "a = 0.9\nb = \"0.90000000000000002\"\nc = [1e-05, 2.0]\nd = 3\ne = 'x = 0.30000000000000004'\nf = -0.003\n");
+  EXPECT_EQ(
+      shortest_floats("a = 0.90000000000000002\nb = \"0.90000000000000002\"\nc = [1.0000000000000001e-05, 2.0]\n"
+                      "d = 3\ne = 'x = 0.30000000000000004'\nf = -0.0030000000000000001\n"),
+      "a = 0.9\nb = \"0.90000000000000002\"\nc = [1e-05, 2.0]\nd = 3\ne = 'x = 0.30000000000000004'\nf = -0.003\n");
   const auto dir = test::temp_dir("write-toml");
   toml::table t;
   t.insert("lr", 0.003);

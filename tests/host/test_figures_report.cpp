@@ -83,8 +83,8 @@ class FiguresReportTest : public ::testing::Test {
         double err = (p + 1) * std::pow(10.0, -i);
         if (p == 1 && i == 2) err = std::numeric_limits<double>::quiet_NaN();
         if (p == 1 && i == 3) err = 0.0;
-        t.rows.push_back({names[p], std::to_string(i), sdk::Table::num(err),
-                          sdk::Table::num(err * 0.5), sdk::Table::num(err * 2)});
+        t.rows.push_back(
+            {names[p], std::to_string(i), sdk::Table::num(err), sdk::Table::num(err * 0.5), sdk::Table::num(err * 2)});
       }
     }
     const std::string csv = path("eval.csv");
@@ -102,9 +102,7 @@ using ReportMd = FiguresReportTest;
 TEST_F(CsvIo, RoundTripKeepsCommasQuotesAndLineBreaks) {
   sdk::Table t;
   t.columns = {"name", "value, with comma", "note"};
-  t.rows = {{"plain", "1.5", ""},
-            {"a,b", "say \"hi\"", "two\nlines"},
-            {"\"quoted\"", "-inf", "x"}};
+  t.rows = {{"plain", "1.5", ""}, {"a,b", "say \"hi\"", "two\nlines"}, {"\"quoted\"", "-inf", "x"}};
   write_csv(path("t.csv"), t);
   EXPECT_EQ(slurp(path("t.csv")),
             "name,\"value, with comma\",note\n"
@@ -129,16 +127,13 @@ TEST_F(CsvIo, ErrorsNameThePath) {
   sdk::Table ragged;
   ragged.columns = {"a", "b"};
   ragged.rows = {{"1"}};
-  EXPECT_NE(thrown_message([&] { write_csv(path("r.csv"), ragged); }).find(path("r.csv")),
-            std::string::npos);
+  EXPECT_NE(thrown_message([&] { write_csv(path("r.csv"), ragged); }).find(path("r.csv")), std::string::npos);
   const std::string missing = path("missing.csv");
   EXPECT_NE(thrown_message([&] { read_csv(missing); }).find(missing), std::string::npos);
   const std::string unwritable = path("no/such/dir/t.csv");
-  EXPECT_NE(thrown_message([&] { write_csv(unwritable, ragged); }).find(unwritable),
-            std::string::npos);
+  EXPECT_NE(thrown_message([&] { write_csv(unwritable, ragged); }).find(unwritable), std::string::npos);
   std::ofstream(path("bad.csv")) << "a,b\n1,2,3\n";
-  EXPECT_NE(thrown_message([&] { read_csv(path("bad.csv")); }).find(path("bad.csv")),
-            std::string::npos);
+  EXPECT_NE(thrown_message([&] { read_csv(path("bad.csv")); }).find(path("bad.csv")), std::string::npos);
 }
 
 TEST(MovingAverage, TrailingWindowMeans) {
@@ -336,8 +331,8 @@ TEST_F(RenderFigure, UnknownTableOrColumnThrowsNamingIt) {
 
 TEST_F(ReportMd, EvalTableHasTheDocumentedColumns) {
   const sdk::Table t = eval_table({{"model", 10, 3, 0.25, 0.125, 0.5}});
-  EXPECT_EQ(t.columns, (std::vector<std::string>{"predictor", "iterations", "examples", "err_mean",
-                                                 "err_lo", "err_hi"}));
+  EXPECT_EQ(t.columns,
+            (std::vector<std::string>{"predictor", "iterations", "examples", "err_mean", "err_lo", "err_hi"}));
   ASSERT_EQ(t.rows.size(), 1u);
   EXPECT_EQ(t.rows[0], (std::vector<std::string>{"model", "10", "3", "0.25", "0.125", "0.5"}));
 }
@@ -371,25 +366,26 @@ TEST_F(ReportMd, KeyNumbersAtHalfDDAndTwoD) {
   EXPECT_EQ(md.rfind("# looped-b10\n", 0), 0u) << md;
   EXPECT_NE(md.find("| steps | 6000 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| dimension d | 5 |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| predictor | iterations | i = 2 (d/2) | i = 5 (d) | i = 10 (2d) |"),
-            std::string::npos) << md;
+  EXPECT_NE(md.find("| predictor | iterations | i = 2 (d/2) | i = 5 (d) | i = 10 (2d) |"), std::string::npos) << md;
   EXPECT_NE(md.find("| model | 10 (trained) | 0.03 [0.015, 0.06] | 0.06 [0.03, 0.12] | 0.11 [0.055, 0.22] |"),
-            std::string::npos) << md;
-  EXPECT_NE(md.find("| model | 30 | 0.09 [0.06, 0.12] | 0.18 [0.12, 0.24] | 0.33 [0.22, 0.44] |"),
-            std::string::npos) << md;
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| model | 30 | 0.09 [0.06, 0.12] | 0.18 [0.12, 0.24] | 0.33 [0.22, 0.44] |"), std::string::npos)
+      << md;
   EXPECT_NE(md.find("| least_squares | – | 0.003 [0.0015, 0.006] | 0.006 [0.003, 0.012] | 0.011 [0.0055, 0.022] |"),
-            std::string::npos) << md;
-  EXPECT_NE(md.find("| averaging | – | 0.3 [0.15, 0.6] | 0.6 [0.3, 1.2] | 1.1 [0.55, 2.2] |"),
-            std::string::npos) << md;
-  EXPECT_NE(md.find("| nearest_neighbours | – | 0.5 [0.4, 0.6] | 0.5 [0.4, 0.6] | 0.5 [0.4, 0.6] |"),
-            std::string::npos) << md;
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| averaging | – | 0.3 [0.15, 0.6] | 0.6 [0.3, 1.2] | 1.1 [0.55, 2.2] |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| nearest_neighbours | – | 0.5 [0.4, 0.6] | 0.5 [0.4, 0.6] | 0.5 [0.4, 0.6] |"), std::string::npos)
+      << md;
   // The trained row comes before the other iteration count.
   EXPECT_LT(md.find("| model | 10 (trained)"), md.find("| model | 30 |"));
   // i = 2d: model 0.11 vs least squares 0.011 (10x) and nearest neighbours 0.5 (best other).
   EXPECT_NE(md.find("At i = 10 examples (2d), the model after 10 iterations (its trained b) has "
                     "normalized error 0.11, 10× higher than least squares (0.011) and 4.5× lower "
                     "than nearest neighbours (0.5), the best other baseline."),
-            std::string::npos) << md;
+            std::string::npos)
+      << md;
   EXPECT_NE(md.find("![Error vs examples](figures/error.png)"), std::string::npos) << md;
   EXPECT_NE(md.find("![Loss](<figures/training loss.png>)"), std::string::npos) << md;
   EXPECT_NE(md.find("## Loop iterations\n\nThe error settles after 12 iterations.\n"), std::string::npos) << md;
@@ -405,7 +401,8 @@ TEST_F(ReportMd, ExactLeastSquaresIsNamedNotDividedBy) {
   const std::string md = slurp(md_path);
   EXPECT_NE(md.find("has normalized error 0.11, 4.5× lower than nearest neighbours (0.5), the best other "
                     "baseline; least squares is exact here (5e-15)."),
-            std::string::npos) << md;
+            std::string::npos)
+      << md;
 }
 
 TEST_F(ReportMd, KeyPointsBeyondThePromptAreLeftOut) {

@@ -28,8 +28,7 @@ std::vector<torch::Tensor> trained(torch::optim::Adam& opt, std::vector<torch::T
 
 std::vector<torch::Tensor> fresh_params() {
   torch::manual_seed(3);
-  return {torch::randn({8, 5}).requires_grad_(), torch::randn({5}).requires_grad_(),
-          torch::randn({}).requires_grad_()};
+  return {torch::randn({8, 5}).requires_grad_(), torch::randn({5}).requires_grad_(), torch::randn({}).requires_grad_()};
 }
 
 TEST(FusedAdam, MatchesTorchAdamToRounding) {

@@ -1,8 +1,8 @@
 // The model around the blocks (docs/model.md#standard-and-looped-model): tokens, standard and
 // looped passes, the truncated loss window, causality and parameter bookkeeping.
 
-#include "registry/plugin_registry.h"
 #include "model/sequence_model.h"
+#include "registry/plugin_registry.h"
 
 #include <looplab/sdk/plugin.h>
 
@@ -72,9 +72,9 @@ std::vector<torch::Tensor> by_hand(SequenceModel& model, const torch::Tensor& xs
     for (const auto& block : model->blocks()) h = block->forward(h);
     y = torch::layer_norm(h, {kD}, param(model, "ln_f.weight"), param(model, "ln_f.bias"), 1e-5);
     if (std::find(report.begin(), report.end(), t) != report.end())
-      out.push_back(torch::linear(y.slice(1, 0, 2 * n, 2), param(model, "read_out.weight"),
-                                  param(model, "read_out.bias"))
-                        .squeeze(-1));
+      out.push_back(
+          torch::linear(y.slice(1, 0, 2 * n, 2), param(model, "read_out.weight"), param(model, "read_out.bias"))
+              .squeeze(-1));
   }
   return out;
 }
@@ -90,8 +90,7 @@ std::vector<torch::Tensor> gradients(SequenceModel& model, const torch::Tensor& 
   model->zero_grad();
   loss.backward();
   std::vector<torch::Tensor> out;
-  for (const auto& p : model->parameters())
-    out.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));
+  for (const auto& p : model->parameters()) out.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));
   model->zero_grad();
   return out;
 }
@@ -141,8 +140,7 @@ TEST(SequenceModelPasses, LoopedModelReinjectsEmbeddingAndPositionsEveryIteratio
   const auto preds = model->run(xs, ys, 4, {1, 2, 4});
   const auto expected = by_hand(model, xs, ys, 4, {1, 2, 4});
   ASSERT_EQ(preds.size(), 3u);
-  for (size_t k = 0; k < 3; ++k)
-    EXPECT_TRUE(torch::allclose(preds[k], expected[k], 1e-5, 1e-6)) << "report " << k;
+  for (size_t k = 0; k < 3; ++k) EXPECT_TRUE(torch::allclose(preds[k], expected[k], 1e-5, 1e-6)) << "report " << k;
   EXPECT_TRUE(torch::equal(model->predict(xs, ys, 4), preds[2]));
   // Iterations really differ, so the comparison above pins which iteration is reported.
   EXPECT_GT((preds[0] - preds[1]).abs().max().item<double>(), 1e-4);
@@ -214,8 +212,7 @@ void expect_causal(SequenceModel& model, int64_t iterations) {
   // A prediction does use earlier labels.
   auto ys3 = ys.clone();
   ys3.select(1, 0).add_(3.0);
-  EXPECT_GT((model->predict(xs, ys3, iterations).select(1, 1) - base.select(1, 1)).abs().max().item<double>(),
-            1e-5);
+  EXPECT_GT((model->predict(xs, ys3, iterations).select(1, 1) - base.select(1, 1)).abs().max().item<double>(), 1e-5);
 }
 
 TEST(SequenceModelCausality, StandardModelPredictionsSeeOnlyEarlierPoints) {

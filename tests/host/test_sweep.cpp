@@ -18,21 +18,21 @@ using test::contains;
 
 // A valid tiny pipeline; sweeps are appended to it.
 const std::string kBase =
-    "[run]\n"                          // 1
-    "name = \"fam\"\n"                 // 2
-    "[task]\n"                         // 3
-    "type = \"linear_regression\"\n"   // 4
-    "n_dims = 3\n"                     // 5
-    "n_points = 5\n"                   // 6
-    "[model]\n"                        // 7
-    "n_embd = 16\n"                    // 8
-    "looped = true\n"                  // 9
-    "loops = 2\n"                      // 10
-    "[[model.blocks]]\n"               // 11
-    "type = \"gpt\"\n"                 // 12
-    "n_head = 2\n"                     // 13
-    "[training]\n"                     // 14
-    "steps = 10\n";                    // 15
+    "[run]\n"                         // 1
+    "name = \"fam\"\n"                // 2
+    "[task]\n"                        // 3
+    "type = \"linear_regression\"\n"  // 4
+    "n_dims = 3\n"                    // 5
+    "n_points = 5\n"                  // 6
+    "[model]\n"                       // 7
+    "n_embd = 16\n"                   // 8
+    "looped = true\n"                 // 9
+    "loops = 2\n"                     // 10
+    "[[model.blocks]]\n"              // 11
+    "type = \"gpt\"\n"                // 12
+    "n_head = 2\n"                    // 13
+    "[training]\n"                    // 14
+    "steps = 10\n";                   // 15
 
 class Sweep : public ::testing::Test {
  protected:
@@ -74,17 +74,17 @@ std::vector<std::string> labels(const std::vector<SweepMember>& members) {
 
 TEST_F(Sweep, GridIsTheCartesianProductLastKeyFastest) {
   const auto members = expand(file("[sweep.grid]\n\"model.loops\" = [2, 3]\n\"model.n_embd\" = [16, 32, 64]\n"));
-  EXPECT_EQ(labels(members), (std::vector<std::string>{
-                                 "model.loops=2, model.n_embd=16", "model.loops=2, model.n_embd=32",
-                                 "model.loops=2, model.n_embd=64", "model.loops=3, model.n_embd=16",
-                                 "model.loops=3, model.n_embd=32", "model.loops=3, model.n_embd=64"}));
+  EXPECT_EQ(labels(members),
+            (std::vector<std::string>{"model.loops=2, model.n_embd=16", "model.loops=2, model.n_embd=32",
+                                      "model.loops=2, model.n_embd=64", "model.loops=3, model.n_embd=16",
+                                      "model.loops=3, model.n_embd=32", "model.loops=3, model.n_embd=64"}));
   for (size_t i = 0; i < members.size(); ++i) EXPECT_EQ(members[i].index, i);
 }
 
 TEST_F(Sweep, ZipVariesTogetherAndCrossesWithGridAndSeeds) {
-  const auto members = expand(file(
-      "[sweep]\nseeds = [0, 1]\n[sweep.grid]\n\"model.loops\" = [2, 3]\n"
-      "[sweep.zip]\n\"model.n_embd\" = [16, 32]\n\"model.blocks.0.n_head\" = [2, 4]\n"));
+  const auto members =
+      expand(file("[sweep]\nseeds = [0, 1]\n[sweep.grid]\n\"model.loops\" = [2, 3]\n"
+                  "[sweep.zip]\n\"model.n_embd\" = [16, 32]\n\"model.blocks.0.n_head\" = [2, 4]\n"));
   ASSERT_EQ(members.size(), 2u * 2u * 2u);
   // Keys of a table come in key order (TOML tables are unordered).
   EXPECT_EQ(members[0].label, "model.loops=2, model.blocks.0.n_head=2, model.n_embd=16, run.seed=0");
@@ -109,8 +109,9 @@ TEST_F(Sweep, IdsAreReadableUniqueAndDependOnlyOnTheOverrides) {
   EXPECT_EQ(a[0].id, b[3].id);
   EXPECT_EQ(a[3].id, b[0].id);
   // Whole block lists read as their types; equal-looking values still get distinct ids.
-  const auto blocks = expand(file("[sweep.grid]\n\"model.blocks\" = [[{ type = \"gpt\", n_head = 2 }], "
-                                  "[{ type = \"gpt\", n_head = 4 }]]\n"));
+  const auto blocks =
+      expand(file("[sweep.grid]\n\"model.blocks\" = [[{ type = \"gpt\", n_head = 2 }], "
+                  "[{ type = \"gpt\", n_head = 4 }]]\n"));
   ASSERT_EQ(blocks.size(), 2u);
   EXPECT_EQ(blocks[0].id.rfind("blocks-gpt-", 0), 0u) << blocks[0].id;
   EXPECT_NE(blocks[0].id, blocks[1].id);
@@ -139,7 +140,8 @@ TEST_F(Sweep, EveryMemberIsValidatedAndErrorsNameTheSweepRun) {
   // loops (reported at the 0 in the sweep's array, line 18 column 24).
   const auto path = file("[sweep.zip]\n\"model.blocks.0.n_head\" = [2, 3, 2]\n\"model.loops\" = [2, 2, 0]\n");
   const auto text = errors(path);
-  EXPECT_TRUE(contains(text, path + ":11:1: error: sweep run 1 (model.blocks.0.n_head=3, model.loops=2): block 'gpt': "))
+  EXPECT_TRUE(
+      contains(text, path + ":11:1: error: sweep run 1 (model.blocks.0.n_head=3, model.loops=2): block 'gpt': "))
       << text;
   EXPECT_TRUE(contains(text, path + ":18:24: error: sweep run 2 (model.blocks.0.n_head=2, model.loops=0): parameter "
                                     "'loops' for section [model]: value 0 is out of range"))
@@ -151,8 +153,9 @@ TEST_F(Sweep, AnErrorSharedByAllMembersIsReportedOnce) {
   const auto path = file("[sweep.grid]\n\"model.loops\" = [2, 3]\n\"model.n_layr\" = [1]\n");
   const auto text = errors(path);
   // Reported at the swept value (line 18, column 19), the only position the placed key has.
-  EXPECT_EQ(text, path + ":18:19: error: unknown parameter 'n_layr' for section [model] (valid: n_embd, looped, loops, "
-                          "window, positions, blocks)\n")
+  EXPECT_EQ(text, path +
+                      ":18:19: error: unknown parameter 'n_layr' for section [model] (valid: n_embd, looped, loops, "
+                      "window, positions, blocks)\n")
       << text;
 }
 

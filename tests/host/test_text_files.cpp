@@ -27,7 +27,8 @@ TEST(Text, UnknownNameWordsBothListStyles) {
   const std::vector<std::string> blocks = {"gpt", "mamba"};
   EXPECT_EQ(unknown_name("block", "gtp", blocks, NameList::kAvailable),
             "unknown block 'gtp' (did you mean 'gpt'?); available: gpt, mamba");
-  EXPECT_EQ(unknown_name("block", "xyzzy", {}, NameList::kAvailable), "unknown block 'xyzzy'; available: none installed");
+  EXPECT_EQ(unknown_name("block", "xyzzy", {}, NameList::kAvailable),
+            "unknown block 'xyzzy'; available: none installed");
   EXPECT_EQ(unknown_name("sweep key", "gird", {"grid", "zip", "seeds"}, NameList::kValid),
             "unknown sweep key 'gird' (did you mean 'grid'?)");
   EXPECT_EQ(unknown_name("sweep key", "xyzzy", {"grid", "zip", "seeds"}, NameList::kValid),
@@ -109,7 +110,8 @@ TEST(EvalTable, ReadsBackWhatItWroteWhateverTheColumnOrder) {
   EXPECT_EQ(back[1].predictor, "least_squares");
   EXPECT_EQ(back[1].examples, 3);
   EXPECT_EQ(back[1].err_mean, 1e-15);  // shortest round-trip text: exact
-  test::write_file(dir + "/swapped.csv", "examples,err_hi,predictor,err_lo,iterations,err_mean\n4,0.3,model,0.1,5,0.2\n");
+  test::write_file(dir + "/swapped.csv",
+                   "examples,err_hi,predictor,err_lo,iterations,err_mean\n4,0.3,model,0.1,5,0.2\n");
   const auto swapped = read_eval_csv(dir + "/swapped.csv");
   ASSERT_EQ(swapped.size(), 1u);
   EXPECT_EQ(swapped[0].iterations, 5);

@@ -4,8 +4,8 @@
 #include "training/train_step.h"
 
 #include "common/devices.h"
-#include "training/fused_adam.h"
 #include "test_support.h"
+#include "training/fused_adam.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>

@@ -140,9 +140,9 @@ TEST(LossLandscape, PowerIterationFindsTheTopEigenpairsOfAQuadratic) {
   const auto loss = 0.5 * x.dot(A.mv(x)) + x.sum();
 
   auto gen = seeded(9);
-  const auto hv = analyses::hessian_vector_product(
-      torch::autograd::grad({loss}, {a, b}, {}, true, true), {a, b},
-      {torch::ones({3}, torch::kDouble), torch::zeros({2}, torch::kDouble)});
+  const auto hv =
+      analyses::hessian_vector_product(torch::autograd::grad({loss}, {a, b}, {}, true, true), {a, b},
+                                       {torch::ones({3}, torch::kDouble), torch::zeros({2}, torch::kDouble)});
   const auto expected = A.narrow(1, 0, 3).sum(1);
   EXPECT_TRUE(torch::allclose(torch::cat(hv), expected, 1e-12, 1e-12));
 

@@ -1,9 +1,9 @@
 // The lr_looped block: a wrapped block's schema is validated as its own, a frozen lr = 1 is the
 // classic looped model, and the learned lr gets gradients and is logged.
-#include "config/config_loader.h"
 #include "common/csv.h"
-#include "model/model_factory.h"
+#include "config/config_loader.h"
 #include "config/pipeline.h"
+#include "model/model_factory.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -19,17 +19,17 @@ namespace {
 using test::contains;
 
 const std::string kHead =
-    "[task]\n"                            // 1
-    "type = \"linear_regression\"\n"      // 2
-    "n_dims = 3\n"                        // 3
-    "n_points = 5\n"                      // 4
-    "[model]\n"                           // 5
-    "n_embd = 16\n"                       // 6
-    "looped = true\n"                     // 7
-    "loops = 3\n"                         // 8
-    "window = 2\n"                        // 9
-    "[training]\n"                        // 10
-    "steps = 20\n";                       // 11
+    "[task]\n"                        // 1
+    "type = \"linear_regression\"\n"  // 2
+    "n_dims = 3\n"                    // 3
+    "n_points = 5\n"                  // 4
+    "[model]\n"                       // 5
+    "n_embd = 16\n"                   // 6
+    "looped = true\n"                 // 7
+    "loops = 3\n"                     // 8
+    "window = 2\n"                    // 9
+    "[training]\n"                    // 10
+    "steps = 20\n";                   // 11
 
 const std::string kPlain = "[[model.blocks]]\ntype = \"gpt\"\nn_head = 2\n";
 std::string lr_block(const std::string& extra) {
@@ -66,15 +66,17 @@ class LrLooped : public ::testing::Test {
 
 TEST_F(LrLooped, TheInnerBlockIsValidatedAgainstItsOwnSchema) {
   const auto path = file("[[model.blocks]]\ntype = \"lr_looped\"\n[model.blocks.inner]\ntype = \"gpt\"\nn_hed = 2\n");
-  EXPECT_EQ(errors(path), path + ":16:1: error: unknown parameter 'n_hed' for block 'gpt' (parameter 'inner' for block "
-                                 "'lr_looped') (did you mean 'n_head'?)\n");
+  EXPECT_EQ(errors(path), path +
+                              ":16:1: error: unknown parameter 'n_hed' for block 'gpt' (parameter 'inner' for block "
+                              "'lr_looped') (did you mean 'n_head'?)\n");
   const auto typo = file("[[model.blocks]]\ntype = \"lr_looped\"\ninner = { type = \"gtp\" }\n", "typo.toml");
   EXPECT_TRUE(contains(errors(typo), typo + ":14:18: error: parameter 'inner' for block 'lr_looped': unknown block "
                                             "'gtp' (did you mean 'gpt'?)"))
       << errors(typo);
   // The inner block's factory complaint surfaces at the wrapper's table.
   const auto heads = file("[[model.blocks]]\ntype = \"lr_looped\"\ninner = { type = \"gpt\", n_head = 3 }\n", "h.toml");
-  EXPECT_TRUE(contains(errors(heads), heads + ":12:1: error: block 'lr_looped': gpt: n_head (3) must divide n_embd (16)"))
+  EXPECT_TRUE(
+      contains(errors(heads), heads + ":12:1: error: block 'lr_looped': gpt: n_head (3) must divide n_embd (16)"))
       << errors(heads);
 }
 
@@ -144,12 +146,13 @@ TEST_F(LrLooped, ForwardsKeyMasksToTheInnerBlock) {
 }
 
 TEST_F(LrLooped, ItsTrajectoryIsLoggedInTrainCsv) {
-  const auto path = file(lr_block("") + "[run]\nthreads = 1\n[evaluation]\nprompts = 32\nbootstrap = 10\n"
-                                          "[outputs]\nfigures = false\n",
+  const auto path = file(lr_block("") +
+                             "[run]\nthreads = 1\n[evaluation]\nprompts = 32\nbootstrap = 10\n"
+                             "[outputs]\nfigures = false\n",
                          "run.toml");
   int rc = 0;
-  const auto out = test::looplab("run " + path + " --out " + dir_ + "/run --set training.log_every=5 --set training.lr=0.01",
-                                 &rc);
+  const auto out =
+      test::looplab("run " + path + " --out " + dir_ + "/run --set training.log_every=5 --set training.lr=0.01", &rc);
   ASSERT_EQ(rc, 0) << out;
   const auto train = host::read_csv(dir_ + "/run/train.csv");
   ASSERT_EQ(train.columns.back(), "lr");

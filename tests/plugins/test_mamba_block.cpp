@@ -3,8 +3,8 @@
 // by hand, every scan against the sequential reference (values and gradients), causality, huge
 // steps, initialisation, and a looped model that carries no state from one call to the next.
 
-#include "registry/plugin_registry.h"
 #include "model/sequence_model.h"
+#include "registry/plugin_registry.h"
 
 #include <looplab/sdk/plugin.h>
 
@@ -77,8 +77,8 @@ std::vector<torch::Tensor> output_and_grads(const std::shared_ptr<sdk::Block>& b
 
 /// Same seed, different scan: identical parameters by construction (checked).
 std::pair<std::shared_ptr<sdk::Block>, std::shared_ptr<sdk::Block>> twin_blocks(const std::string& type, int64_t D,
-                                                                                 Overrides a, Overrides b,
-                                                                                 uint64_t seed) {
+                                                                                Overrides a, Overrides b,
+                                                                                uint64_t seed) {
   torch::manual_seed(seed);
   auto first = make_block(type, D, a);
   torch::manual_seed(seed);
@@ -213,8 +213,8 @@ TEST(MambaBlock, MatchesTheDefinitionWrittenOutStepByStep) {
 TEST(Mamba2Block, MatchesTheDefinitionWrittenOutStepByStep) {
   for (const std::string scan : {"chunked", "sequential"}) {
     torch::manual_seed(4);
-    auto block = make_block("mamba2", 16, {{"d_state", int64_t{6}}, {"headdim", int64_t{8}}, {"chunk", int64_t{4}},
-                                           {"scan", scan}});
+    auto block = make_block("mamba2", 16,
+                            {{"d_state", int64_t{6}}, {"headdim", int64_t{8}}, {"chunk", int64_t{4}}, {"scan", scan}});
     block->to(torch::kDouble);
     const auto h = torch::randn({2, 11, 16}, torch::kDouble);
     torch::NoGradGuard no_grad;

@@ -15,7 +15,6 @@ using test::looplab;
 const std::string kBundled = std::string(LOOPLAB_BUILD_DIR) + "/lib/looplab/plugins";
 std::string fixture(const std::string& name) { return std::string(LOOPLAB_TEST_PLUGIN_DIR) + "/" + name; }
 
-
 TEST(PluginRegistry, FindsTheBundledPlugins) {
   host::PluginRegistry registry;
   registry.load_directories({kBundled});
@@ -37,9 +36,10 @@ TEST(PluginRegistry, RefusesAnotherSdkAndLibTorchNamingTheFileAndBothVersions) {
   EXPECT_TRUE(contains(line, file + ": error: incompatible plugin")) << line;
   EXPECT_TRUE(contains(line, "built for SDK 99.0, ABI 1.0, LibTorch 1.13, C++11 ABI 0")) << line;
   const auto host = sdk::this_build();
-  EXPECT_TRUE(contains(line, "this host is SDK " + std::to_string(host.sdk_major) + "." + std::to_string(host.sdk_minor) +
-                                 ", ABI 1.0, LibTorch " + std::to_string(host.torch_major) + "." +
-                                 std::to_string(host.torch_minor) + ", C++11 ABI 1"))
+  EXPECT_TRUE(contains(line, "this host is SDK " + std::to_string(host.sdk_major) + "." +
+                                 std::to_string(host.sdk_minor) + ", ABI 1.0, LibTorch " +
+                                 std::to_string(host.torch_major) + "." + std::to_string(host.torch_minor) +
+                                 ", C++11 ABI 1"))
       << line;
 }
 
@@ -55,12 +55,12 @@ TEST(PluginRegistry, RefusesAPluginBuiltAgainstAnotherSdkMajor) {
 
 TEST(PluginRegistry, AThrowingFactoryIsAConfigErrorAndTheHostStaysUsable) {
   const auto dir = test::temp_dir("explodes");
-  test::write_file(dir + "/p.toml",
-                   "[task]\ntype = \"linear_regression\"\n[model]\nn_embd = 32\n[[model.blocks]]\ntype = \"explodes\"\n");
+  test::write_file(
+      dir + "/p.toml",
+      "[task]\ntype = \"linear_regression\"\n[model]\nn_embd = 32\n[[model.blocks]]\ntype = \"explodes\"\n");
   std::string out;
-  EXPECT_EQ(test::run_command(test::looplab_exe() + " validate " + dir + "/p.toml --plugin-path " +
-                                  fixture("duplicate"),
-                              &out),
+  EXPECT_EQ(test::run_command(
+                test::looplab_exe() + " validate " + dir + "/p.toml --plugin-path " + fixture("duplicate"), &out),
             2);
   EXPECT_TRUE(contains(out, dir + "/p.toml:5:1: error: block 'explodes': this block refuses to be built")) << out;
   EXPECT_EQ(test::run_command(test::looplab_exe() + " plugins list --plugin-path " + fixture("duplicate"), &out), 0);

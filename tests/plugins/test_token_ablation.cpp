@@ -2,8 +2,8 @@
 // can be evaluated on part of a prompt (state mask, dropped tokens, key mask), and key masks in
 // the GPT block (every query still sees itself; a block without attention refuses clearly).
 
-#include "registry/plugin_registry.h"
 #include "model/sequence_model.h"
+#include "registry/plugin_registry.h"
 
 #include <looplab/sdk/plugin.h>
 
@@ -79,8 +79,10 @@ TEST_F(KeyMask, HiddenKeysDoNotReachOtherQueriesButVisibleOnesDo) {
     auto out2 = block->forward_masked(changed, mask);
     for (int64_t s = 0; s < S; ++s) {
       const double diff = (out2[b][s] - out[b][s]).abs().max().item<double>();
-      if (s == hidden) EXPECT_GT(diff, 1e-3) << "position " << s << " must still see itself";
-      else EXPECT_LE(diff, 1e-12) << "prompt " << b << ": position " << s << " saw hidden position " << hidden;
+      if (s == hidden)
+        EXPECT_GT(diff, 1e-3) << "position " << s << " must still see itself";
+      else
+        EXPECT_LE(diff, 1e-12) << "prompt " << b << ": position " << s << " saw hidden position " << hidden;
     }
     changed = h.clone();
     changed[b][shown].add_(torch::randn({kWidth}, torch::kDouble));
@@ -136,14 +138,15 @@ TEST(TokenAblation, KeptTokensAndQueries) {
   // P = 4 points: tokens x1 y1 x2 y2 x3 y3 x4 y4 (0..7).
   EXPECT_TRUE(torch::equal(analyses::kept_token_indices(Keep::First, 3, 4), torch::tensor({0, 1, 2}, torch::kLong)));
   EXPECT_TRUE(torch::equal(analyses::kept_token_indices(Keep::Last, 3, 4), torch::tensor({5, 6, 7}, torch::kLong)));
-  EXPECT_TRUE(torch::equal(analyses::token_keep_mask(Keep::Last, 3, 4), torch::tensor({{0., 0., 0., 0., 0., 1., 1., 1.}})));
+  EXPECT_TRUE(
+      torch::equal(analyses::token_keep_mask(Keep::Last, 3, 4), torch::tensor({{0., 0., 0., 0., 0., 1., 1., 1.}})));
   using V = std::vector<int64_t>;
   EXPECT_EQ(analyses::kept_queries(Keep::First, 1, 4), V{0});
   EXPECT_EQ(analyses::kept_queries(Keep::First, 3, 4), (V{0, 1}));  // x2 is the last kept token
   EXPECT_EQ(analyses::kept_queries(Keep::First, 4, 4), (V{0, 1}));  // y2 adds no query
   EXPECT_EQ(analyses::kept_queries(Keep::Last, 1, 4), V{});         // only y4
   EXPECT_EQ(analyses::kept_queries(Keep::Last, 2, 4), V{3});
-  EXPECT_EQ(analyses::kept_queries(Keep::Last, 5, 4), (V{2, 3}));   // y2 x3 y3 x4 y4
+  EXPECT_EQ(analyses::kept_queries(Keep::Last, 5, 4), (V{2, 3}));  // y2 x3 y3 x4 y4
   EXPECT_EQ(analyses::kept_queries(Keep::Last, 8, 4), (V{0, 1, 2, 3}));
   EXPECT_EQ(analyses::examples_before_last_query(Keep::First, 5, 4), 2);  // x1 y1 x2 y2 | x3
   EXPECT_EQ(analyses::examples_before_last_query(Keep::Last, 5, 4), 1);   // y2 (alone), x3 y3 | x4
@@ -164,8 +167,8 @@ TEST(TokenAblation, ReadOutsLandAtTheirQueriesAndSummariesUseKeptOnes) {
 
   const auto err = torch::tensor({{9., 1., 2., 4.}, {9., 3., 4., 6.}});  // 2 prompts, 4 points
   const auto e = analyses::summarize_queries(err, {1, 2});
-  EXPECT_DOUBLE_EQ(e.last, 3.0);          // point 2 (0-based), mean of 2 and 4
-  EXPECT_DOUBLE_EQ(e.mean, 2.5);          // points 1 and 2
+  EXPECT_DOUBLE_EQ(e.last, 3.0);                                             // point 2 (0-based), mean of 2 and 4
+  EXPECT_DOUBLE_EQ(e.mean, 2.5);                                             // points 1 and 2
   const double half = 1.6448536269514722 * std::sqrt(2.0) / std::sqrt(2.0);  // std of {2, 4} is sqrt(2)
   EXPECT_NEAR(e.last_hi - e.last, half, 1e-12);
   EXPECT_NEAR(e.last - e.last_lo, half, 1e-12);
@@ -198,8 +201,7 @@ TEST_F(TokenAblationModes, EveryModeWithAllTokensEqualsThePlainEvaluation) {
     const auto plain = model_->run(xs_, ys_, k, {k}).front();
     for (Keep keep : {Keep::First, Keep::Last}) {
       for (const std::string mode : {"state", "keys", "drop"}) {
-        EXPECT_TRUE(torch::allclose(predict(mode, keep, 2 * kPoints, k), plain, 1e-10, 1e-12))
-            << mode << " k = " << k;
+        EXPECT_TRUE(torch::allclose(predict(mode, keep, 2 * kPoints, k), plain, 1e-10, 1e-12)) << mode << " k = " << k;
       }
       EXPECT_TRUE(torch::allclose(predict("drop", keep, 2 * kPoints, k, false), plain, 1e-10, 1e-12));
     }

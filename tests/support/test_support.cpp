@@ -21,8 +21,10 @@ namespace {
 void remove_tree(const fs::path& dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_directory(ec) && !entry.is_symlink(ec)) remove_tree(entry.path());
-    else fs::remove(entry.path(), ec);
+    if (entry.is_directory(ec) && !entry.is_symlink(ec))
+      remove_tree(entry.path());
+    else
+      fs::remove(entry.path(), ec);
   }
   fs::remove(dir, ec);
 }
@@ -111,8 +113,10 @@ std::string looplab(const std::string& args, int* rc) {
 
 std::string train_tiny(const std::string& dir, const std::string& extra, int* rc) {
   const auto pipeline = dir + "/pipeline.toml";
-  write_file(pipeline, "extends = [\"" + std::string(LOOPLAB_SOURCE_DIR) + "/tests/e2e/data/tiny.toml\"]\n"
-                       "[training]\nsteps = 300\n" + extra);
+  write_file(pipeline, "extends = [\"" + std::string(LOOPLAB_SOURCE_DIR) +
+                           "/tests/e2e/data/tiny.toml\"]\n"
+                           "[training]\nsteps = 300\n" +
+                           extra);
   return looplab("run " + pipeline + " --out " + dir + "/run", rc);
 }
 

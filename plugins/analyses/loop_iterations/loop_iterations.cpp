@@ -48,11 +48,16 @@ void run_loop_iterations(sdk::AnalysisContext& ctx, const LoopIterationsSettings
   ctx.output().write_table("loop_iterations", table);
 
   const auto last = std::to_string(ctx.n_points() - 1);
-  ctx.output().add_figure({"loop_iterations", "error vs loop iterations (trained b = " + std::to_string(b) + ")",
-                           "loop iterations k", "normalized squared error", false, true,
-                           {{"last position (i = " + last + ")", "loop_iterations", "iterations", "err_last", "", "",
-                             "err_last_lo", "err_last_hi"},
-                            {"mean over positions", "loop_iterations", "iterations", "err_mean_positions", "", "", "", ""}}});
+  ctx.output().add_figure(
+      {"loop_iterations",
+       "error vs loop iterations (trained b = " + std::to_string(b) + ")",
+       "loop iterations k",
+       "normalized squared error",
+       false,
+       true,
+       {{"last position (i = " + last + ")", "loop_iterations", "iterations", "err_last", "", "", "err_last_lo",
+         "err_last_hi"},
+        {"mean over positions", "loop_iterations", "iterations", "err_mean_positions", "", "", "", ""}}});
 
   const int64_t best = curve.err_last.argmin().item<int64_t>();
   std::ostringstream note;

@@ -42,8 +42,10 @@ Direction filter_normalized_direction(const std::vector<torch::Tensor>& params, 
     // The draw is taken for every parameter, so including 1-D ones never changes the others.
     auto d = torch::randn(p.sizes(), gen, torch::kFloat64).to(p.device(), p.scalar_type());
     if (p.dim() <= 1) {
-      if (include_1d) d.mul_(p.norm() / d.norm());
-      else d.zero_();
+      if (include_1d)
+        d.mul_(p.norm() / d.norm());
+      else
+        d.zero_();
     } else {
       // Norms of the slices along dim 0, broadcast back over the remaining dimensions.
       std::vector<int64_t> rest;
@@ -57,7 +59,8 @@ Direction filter_normalized_direction(const std::vector<torch::Tensor>& params, 
 
 double dot(const Direction& a, const Direction& b) {
   double total = 0;
-  for (size_t i = 0; i < a.size(); ++i) total += (a[i].to(torch::kFloat64) * b[i].to(torch::kFloat64)).sum().item<double>();
+  for (size_t i = 0; i < a.size(); ++i)
+    total += (a[i].to(torch::kFloat64) * b[i].to(torch::kFloat64)).sum().item<double>();
   return total;
 }
 
@@ -167,7 +170,9 @@ std::string rounded(double v) {
 class MathAttentionOnly {
  public:
   MathAttentionOnly()
-      : flash_(ctx().userEnabledFlashSDP()), mem_(ctx().userEnabledMemEfficientSDP()), cudnn_(ctx().userEnabledCuDNNSDP()) {
+      : flash_(ctx().userEnabledFlashSDP()),
+        mem_(ctx().userEnabledMemEfficientSDP()),
+        cudnn_(ctx().userEnabledCuDNNSDP()) {
     ctx().setSDPUseFlash(false);
     ctx().setSDPUseMemEfficient(false);
     ctx().setSDPUseCuDNN(false);
@@ -191,7 +196,8 @@ std::string describe_directions(const LossLandscapeSettings& settings, const std
         << (settings.include_1d ? "scaled to their norm" : "zero") << "), drawn from seed " << settings.seed << ".";
     return out.str();
   }
-  out << "Directions: the top " << eigen.size() << " Hessian eigenvectors (unit norm over all parameters; power iteration "
+  out << "Directions: the top " << eigen.size()
+      << " Hessian eigenvectors (unit norm over all parameters; power iteration "
       << "on Hessian-vector products, seed " << settings.seed << ")";
   for (size_t k = 0; k < eigen.size(); ++k)
     out << (k ? ", " : ": ") << "lambda_" << k + 1 << " = " << sdk::Table::num(eigen[k].value) << " after "
@@ -202,9 +208,9 @@ std::string describe_directions(const LossLandscapeSettings& settings, const std
 
 void write_grid(const LossLandscapeSettings& settings, sdk::AnalysisContext& ctx, const torch::Tensor& grid,
                 const std::vector<double>& alphas, const std::vector<double>& betas) {
-  sdk::Table table{
-      settings.dims == 2 ? std::vector<std::string>{"alpha", "beta", "loss"} : std::vector<std::string>{"alpha", "loss"},
-      {}};
+  sdk::Table table{settings.dims == 2 ? std::vector<std::string>{"alpha", "beta", "loss"}
+                                      : std::vector<std::string>{"alpha", "loss"},
+                   {}};
   auto acc = grid.accessor<double, 2>();
   for (size_t i = 0; i < alphas.size(); ++i)
     for (size_t j = 0; j < betas.size(); ++j) {
@@ -278,7 +284,8 @@ void run_loss_landscape(sdk::AnalysisContext& ctx, const LossLandscapeSettings& 
     double total = 0;
     for (int64_t s = 0; s < N; s += settings.batch) {
       const int64_t len = std::min(settings.batch, N - s);
-      total += model.training_loss(xs.narrow(0, s, len), ys.narrow(0, s, len)).item<double>() * static_cast<double>(len);
+      total +=
+          model.training_loss(xs.narrow(0, s, len), ys.narrow(0, s, len)).item<double>() * static_cast<double>(len);
     }
     return total / static_cast<double>(N);
   };
@@ -314,22 +321,24 @@ void run_loss_landscape(sdk::AnalysisContext& ctx, const LossLandscapeSettings& 
   const int64_t points = grid.numel();
   const int64_t argmin = grid.argmin().item<int64_t>();
   std::ostringstream note;
-  note << "Training loss (MSE over the last min(b, T) of b = " << model.trained_loops() << " iterations, as in training) on the first "
-       << N << " evaluation prompts, at trained + alpha d1" << (settings.dims == 2 ? " + beta d2" : "") << ", "
-       << (settings.dims == 2 ? "alpha, beta" : "alpha") << " in [-" << settings.range << ", " << settings.range
-       << "], " << settings.resolution << " values each. " << describe_directions(settings, eigen) << " Loss at the trained weights: " << sdk::Table::num(center)
-       << "; lowest on the grid: " << sdk::Table::num(grid.min().item<double>()) << " at alpha = "
-       << sdk::Table::num(alphas[argmin / betas.size()])
-       << (settings.dims == 2 ? ", beta = " + sdk::Table::num(betas[argmin % betas.size()]) : std::string()) << "; highest: "
-       << sdk::Table::num(grid.max().item<double>()) << ". Directions took " << rounded(direction_seconds)
-       << " s, the " << points << " grid points " << rounded(grid_seconds) << " s (" << rounded(1000 * grid_seconds / points)
-       << " ms each). Reproduce with `looplab analyze RUN --analysis loss_landscape --set directions=\"" << settings.directions
-       << "\" --set seed=" << settings.seed << "`.";
+  note << "Training loss (MSE over the last min(b, T) of b = " << model.trained_loops()
+       << " iterations, as in training) on the first " << N << " evaluation prompts, at trained + alpha d1"
+       << (settings.dims == 2 ? " + beta d2" : "") << ", " << (settings.dims == 2 ? "alpha, beta" : "alpha") << " in [-"
+       << settings.range << ", " << settings.range << "], " << settings.resolution << " values each. "
+       << describe_directions(settings, eigen) << " Loss at the trained weights: " << sdk::Table::num(center)
+       << "; lowest on the grid: " << sdk::Table::num(grid.min().item<double>())
+       << " at alpha = " << sdk::Table::num(alphas[argmin / betas.size()])
+       << (settings.dims == 2 ? ", beta = " + sdk::Table::num(betas[argmin % betas.size()]) : std::string())
+       << "; highest: " << sdk::Table::num(grid.max().item<double>()) << ". Directions took "
+       << rounded(direction_seconds) << " s, the " << points << " grid points " << rounded(grid_seconds) << " s ("
+       << rounded(1000 * grid_seconds / points)
+       << " ms each). Reproduce with `looplab analyze RUN --analysis loss_landscape --set directions=\""
+       << settings.directions << "\" --set seed=" << settings.seed << "`.";
   ctx.output().add_note(note.str());
-  ctx.logger().info("loss_landscape: " + settings.directions + " directions (seed " + std::to_string(settings.seed) + ") in " +
-                    rounded(direction_seconds) + " s; " + std::to_string(points) + " grid points in " +
-                    rounded(grid_seconds) + " s (" + rounded(1000 * grid_seconds / points) + " ms each); loss at the trained weights " +
-                    sdk::Table::num(center));
+  ctx.logger().info("loss_landscape: " + settings.directions + " directions (seed " + std::to_string(settings.seed) +
+                    ") in " + rounded(direction_seconds) + " s; " + std::to_string(points) + " grid points in " +
+                    rounded(grid_seconds) + " s (" + rounded(1000 * grid_seconds / points) +
+                    " ms each); loss at the trained weights " + sdk::Table::num(center));
 }
 
 }  // namespace looplab::analyses

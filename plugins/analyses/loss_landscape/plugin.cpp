@@ -32,10 +32,12 @@ LOOPLAB_PLUGIN("loss_landscape", "0.1.0") {
       sdk::int_param("dims", 2, "1: a curve along d1; 2: a surface over d1 and d2").at_least(1).at_most(2),
       sdk::float_param("range", 1.0, "grid coordinates run over [-range, range]").at_least(0.0),
       sdk::int_param("resolution", 41, "grid values per axis").at_least(1).at_most(1001),
-      sdk::int_param("prompts", 256, "evaluation prompts the loss is averaged over (the first of the run's set)").at_least(1),
+      sdk::int_param("prompts", 256, "evaluation prompts the loss is averaged over (the first of the run's set)")
+          .at_least(1),
       sdk::int_param("batch_size", 256, "prompts per forward pass").at_least(1),
       sdk::int_param("hessian_iterations", 100, "hessian: most power-iteration steps per eigenvector").at_least(1),
-      sdk::float_param("hessian_tol", 1e-4, "hessian: stop when the eigenvalue changes by <= tol * |value|").at_least(0.0),
+      sdk::float_param("hessian_tol", 1e-4, "hessian: stop when the eigenvalue changes by <= tol * |value|")
+          .at_least(0.0),
       sdk::bool_param("log_scale", true, "logarithmic loss axis and colours"),
   };
   auto factory = [](const sdk::Params& p) -> std::shared_ptr<sdk::Analysis> {

@@ -37,7 +37,8 @@ LOOPLAB_PLUGIN("token_ablation", "0.1.0") {
                         "drop mode: kept tokens keep their positional rows (original) or start at 0 (reindexed)")
           .one_of({"original", "reindexed"}),
       sdk::string_list_param("keep", {"first", "last"}, "which ends to keep: \"first\" and/or \"last\""),
-      sdk::int_list_param("n_tokens", {}, "token counts n to evaluate (each in 1..2P); empty: n_step, 2 n_step, ..., 2P")
+      sdk::int_list_param("n_tokens", {},
+                          "token counts n to evaluate (each in 1..2P); empty: n_step, 2 n_step, ..., 2P")
           .at_least(1),
       sdk::int_param("n_step", 1, "step of n when n_tokens is empty (2P is always included)").at_least(1),
       sdk::int_list_param("multipliers", {1, 2, 3}, "evaluate after these multiples of the trained b").at_least(1),
@@ -54,8 +55,7 @@ LOOPLAB_PLUGIN("token_ablation", "0.1.0") {
     s.n_step = p.get_int("n_step");
     s.multipliers = p.get_int_list("multipliers");
     s.iterations = p.get_int_list("iterations");
-    if (s.multipliers.empty() && s.iterations.empty())
-      throw std::invalid_argument("give multipliers or iterations");
+    if (s.multipliers.empty() && s.iterations.empty()) throw std::invalid_argument("give multipliers or iterations");
     s.batch = p.get_int("batch_size");
     return std::make_shared<TokenAblation>(std::move(s));
   };

@@ -52,8 +52,7 @@ int64_t examples_before_last_query(Keep keep, int64_t n, int64_t n_points) {
 }
 
 torch::Tensor predictions_at_queries(const torch::Tensor& readout, const torch::Tensor& kept, int64_t n_points) {
-  auto out = torch::full({readout.size(0), n_points}, std::numeric_limits<double>::quiet_NaN(),
-                         readout.options());
+  auto out = torch::full({readout.size(0), n_points}, std::numeric_limits<double>::quiet_NaN(), readout.options());
   auto tokens = kept.to(torch::kCPU, torch::kLong);
   auto is_x = tokens.remainder(2).eq(0);
   auto columns = torch::nonzero(is_x).flatten().to(readout.device());  // read-outs at x tokens
@@ -112,7 +111,7 @@ std::string mode_detail(const TokenAblationSettings& settings) {
     return " (inputs untouched; the loop state Y of dropped tokens is zeroed after every iteration)";
   if (settings.mode == "keys") return " (no query attends to a dropped token; each token still attends to itself)";
   return settings.original_positions ? " (dropped tokens removed; kept tokens keep their positional rows)"
-                                      : " (dropped tokens removed; kept tokens re-indexed from position 0)";
+                                     : " (dropped tokens removed; kept tokens re-indexed from position 0)";
 }
 
 // Normalized error [N, P] (NaN at dropped queries in drop mode), in batches.
@@ -127,9 +126,12 @@ torch::Tensor errors(const TokenAblationSettings& settings, sdk::AnalysisContext
     const int64_t len = std::min(settings.batch, N - s);
     auto xs = prompts.xs.narrow(0, s, len), ys = prompts.ys.narrow(0, s, len);
     torch::Tensor pred;
-    if (settings.mode == "state") pred = model.predict(xs, ys, k, mask);
-    else if (settings.mode == "keys") pred = model.predict(xs, ys, k, torch::Tensor(), mask);
-    else pred = predictions_at_queries(model.predict_kept_tokens(xs, ys, kept, k, settings.original_positions), kept, P);
+    if (settings.mode == "state")
+      pred = model.predict(xs, ys, k, mask);
+    else if (settings.mode == "keys")
+      pred = model.predict(xs, ys, k, torch::Tensor(), mask);
+    else
+      pred = predictions_at_queries(model.predict_kept_tokens(xs, ys, kept, k, settings.original_positions), kept, P);
     chunks.push_back(ctx.normalized_error(pred, ys));
   }
   return torch::cat(chunks, 0);
@@ -152,8 +154,8 @@ sdk::FigureSpec figure(const TokenAblationSettings& settings, Keep keep, const s
   }
   for (int64_t k : its) {
     const auto ks = std::to_string(k);
-    f.series.push_back({"mean over kept queries, k = " + ks, table, "n_tokens", "err_mean_kept_queries", "iterations", ks,
-                        "", ""});
+    f.series.push_back(
+        {"mean over kept queries, k = " + ks, table, "n_tokens", "err_mean_kept_queries", "iterations", ks, "", ""});
   }
   return f;
 }
@@ -179,9 +181,8 @@ void run_token_ablation(sdk::AnalysisContext& ctx, const TokenAblationSettings& 
           "i - 1 examples in every mode; the last-n curve is where the modes differ.";
   for (Keep keep : settings.keeps) {
     const std::string table_name = std::string("token_ablation_") + keep_name(keep);
-    sdk::Table table{{"mode", "keep", "iterations", "n_tokens", "last_query", "last_query_examples",
-                      "kept_queries", "err_last_query", "err_last_query_lo", "err_last_query_hi",
-                      "err_mean_kept_queries"},
+    sdk::Table table{{"mode", "keep", "iterations", "n_tokens", "last_query", "last_query_examples", "kept_queries",
+                      "err_last_query", "err_last_query_lo", "err_last_query_hi", "err_mean_kept_queries"},
                      {}};
     std::map<int64_t, std::pair<double, double>> at_all;  // iterations -> (smallest n, all tokens)
     for (int64_t n : counts) {
@@ -190,11 +191,10 @@ void run_token_ablation(sdk::AnalysisContext& ctx, const TokenAblationSettings& 
       for (int64_t k : its) {
         auto err = errors(settings, ctx, prompts, keep, n, k);
         const auto e = summarize_queries(err, queries);
-        table.rows.push_back({settings.mode, keep_name(keep), std::to_string(k), std::to_string(n),
-                              std::to_string(queries.back() + 1),
-                              std::to_string(examples_before_last_query(keep, n, P)),
-                              std::to_string(queries.size()), sdk::Table::num(e.last), sdk::Table::num(e.last_lo),
-                              sdk::Table::num(e.last_hi), sdk::Table::num(e.mean)});
+        table.rows.push_back(
+            {settings.mode, keep_name(keep), std::to_string(k), std::to_string(n), std::to_string(queries.back() + 1),
+             std::to_string(examples_before_last_query(keep, n, P)), std::to_string(queries.size()),
+             sdk::Table::num(e.last), sdk::Table::num(e.last_lo), sdk::Table::num(e.last_hi), sdk::Table::num(e.mean)});
         if (!at_all.count(k)) at_all[k].first = e.last;
         at_all[k].second = e.last;
       }
@@ -211,9 +211,9 @@ void run_token_ablation(sdk::AnalysisContext& ctx, const TokenAblationSettings& 
   note << "\n\nIterations evaluated: b = " << b << " times the multipliers (or the listed counts). Took "
        << std::round(seconds * 10) / 10 << " s.";
   ctx.output().add_note(note.str());
-  ctx.logger().info("token_ablation: mode " + settings.mode + ", " + std::to_string(counts.size()) + " token counts x " +
-                    std::to_string(its.size()) + " iteration counts in " + sdk::Table::num(std::round(seconds * 10) / 10) +
-                    " s");
+  ctx.logger().info("token_ablation: mode " + settings.mode + ", " + std::to_string(counts.size()) +
+                    " token counts x " + std::to_string(its.size()) + " iteration counts in " +
+                    sdk::Table::num(std::round(seconds * 10) / 10) + " s");
 }
 
 }  // namespace looplab::analyses

@@ -15,8 +15,8 @@ namespace nn = torch::nn;
 GptBlockImpl::GptBlockImpl(const GptBlockOptions& opts) : options(opts) {
   const int64_t d = options.n_embd();
   if (options.n_head() <= 0 || d % options.n_head() != 0)
-    throw std::invalid_argument("gpt: n_head (" + std::to_string(options.n_head()) +
-                                ") must divide n_embd (" + std::to_string(d) + ")");
+    throw std::invalid_argument("gpt: n_head (" + std::to_string(options.n_head()) + ") must divide n_embd (" +
+                                std::to_string(d) + ")");
   auto ln = nn::LayerNormOptions({d}).eps(options.ln_eps());
   ln_1 = register_module("ln_1", nn::LayerNorm(ln));
   c_attn = register_module("c_attn", nn::Linear(d, 3 * d));

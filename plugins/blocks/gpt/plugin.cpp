@@ -26,7 +26,8 @@ class GptPluginBlock : public sdk::Block {
 LOOPLAB_PLUGIN("gpt", "0.1.0") {
   sdk::ParamSchema schema{
       sdk::int_param("n_head", 4, "attention heads (must divide the model's n_embd)").at_least(1).at_most(1024),
-      sdk::float_param("init_std", 0.02, "std of the N(0, std) weight init; output projections use std/sqrt(2L)").at_least(0.0),
+      sdk::float_param("init_std", 0.02, "std of the N(0, std) weight init; output projections use std/sqrt(2L)")
+          .at_least(0.0),
       sdk::float_param("ln_eps", 1e-5, "LayerNorm epsilon").at_least(0.0).at_most(1.0),
   };
   auto factory = [](const sdk::Params& p, const sdk::BlockContext& ctx) -> std::shared_ptr<sdk::Block> {

@@ -50,9 +50,10 @@ LOOPLAB_PLUGIN("lr_looped", "0.1.0") {
                                   "); its lr scales the injected input");
     auto inner = p.get_block("inner").make(ctx);
     return std::make_shared<LrLoopedBlock>(
-        std::move(inner), blocks::LrInjectionOptions().lr_init(p.get_float("lr_init")).trainable(p.get_bool("trainable")));
+        std::move(inner),
+        blocks::LrInjectionOptions().lr_init(p.get_float("lr_init")).trainable(p.get_bool("trainable")));
   };
-  return {sdk::make_block_component(looplab_plugin,
-                                    "any block with a learnable input scale: Y + lr * E + P (one lr for all iterations)",
-                                    std::move(schema), factory)};
+  return {sdk::make_block_component(
+      looplab_plugin, "any block with a learnable input scale: Y + lr * E + P (one lr for all iterations)",
+      std::move(schema), factory)};
 }

@@ -39,7 +39,8 @@ void MambaBlockImpl::reset_parameters() {
   out_proj->weight.div_(std::sqrt(static_cast<double>(options.depth())));
   const double s = options.dt_scale() / std::sqrt(static_cast<double>(options.resolved_dt_rank()));
   nn::init::uniform_(dt_proj->weight, -s, s);
-  dt_proj->bias.copy_(inverse_softplus_dt(options.d_inner(), options.dt_min(), options.dt_max(), dt_proj->bias.options()));
+  dt_proj->bias.copy_(
+      inverse_softplus_dt(options.d_inner(), options.dt_min(), options.dt_max(), dt_proj->bias.options()));
   // A = -exp(A_log) = -(1, 2, ..., N) for every channel (S4D-real).
   A_log.copy_(torch::log(torch::arange(1, options.d_state() + 1, A_log.options())).expand_as(A_log));
   D.fill_(1.0);

@@ -14,9 +14,7 @@ RmsNormImpl::RmsNormImpl(int64_t dim, double eps_) : eps(eps_) {
   weight = register_parameter("weight", torch::ones({dim}));
 }
 
-torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
-  return at::rms_norm(x, {weight.size(0)}, weight, eps);
-}
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) { return at::rms_norm(x, {weight.size(0)}, weight, eps); }
 
 CausalConv1dImpl::CausalConv1dImpl(int64_t channels, int64_t kernel) {
   conv = register_module("conv", nn::Conv1d(nn::Conv1dOptions(channels, channels, kernel).groups(channels).bias(true)));

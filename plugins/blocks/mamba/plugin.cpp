@@ -51,8 +51,8 @@ sdk::Component mamba_component(const sdk::PluginInfo& plugin) {
   schema.push_back(sdk::int_param("dt_rank", 0, "rank of the step-size projection; 0 = ceil(n_embd / 16)")
                        .at_least(0)
                        .at_most(65536));
-  schema.push_back(sdk::float_param("dt_scale", 1.0, "dt_proj.weight ~ U(-s, s), s = dt_scale / sqrt(dt_rank)")
-                       .at_least(0.0));
+  schema.push_back(
+      sdk::float_param("dt_scale", 1.0, "dt_proj.weight ~ U(-s, s), s = dt_scale / sqrt(dt_rank)").at_least(0.0));
   schema.push_back(sdk::string_param("scan", "fused",
                                      "selective scan: fused (one C++ autograd node on CPU; sequential elsewhere), "
                                      "parallel (log-depth scan of LibTorch ops, any device) or sequential "
@@ -65,9 +65,9 @@ sdk::Component mamba_component(const sdk::PluginInfo& plugin) {
                        .scan(blocks::parse_scan_kind(p.get_string("scan")));
     return std::make_shared<SsmPluginBlock<blocks::MambaBlock>>(blocks::MambaBlock(options));
   };
-  return sdk::make_block_component(
-      plugin, "Mamba-1 block: pre-RMSNorm residual around conv + selective scan + SiLU gate", std::move(schema),
-      factory);
+  return sdk::make_block_component(plugin,
+                                   "Mamba-1 block: pre-RMSNorm residual around conv + selective scan + SiLU gate",
+                                   std::move(schema), factory);
 }
 
 sdk::Component mamba2_component(const sdk::PluginInfo& plugin) {
@@ -76,8 +76,9 @@ sdk::Component mamba2_component(const sdk::PluginInfo& plugin) {
   schema.push_back(sdk::int_param("chunk", 32, "steps per chunk of the chunked SSD").at_least(1).at_most(65536));
   schema.push_back(sdk::float_param("A_min", 1.0, "initial -A per head ~ U(A_min, A_max)").at_least(1e-12));
   schema.push_back(sdk::float_param("A_max", 16.0, "see A_min").at_least(1e-12));
-  schema.push_back(sdk::string_param("scan", "chunked", "SSD: chunked (masked decay matrices + state passing) or "
-                                                        "sequential (reference, LibTorch ops per step)")
+  schema.push_back(sdk::string_param("scan", "chunked",
+                                     "SSD: chunked (masked decay matrices + state passing) or "
+                                     "sequential (reference, LibTorch ops per step)")
                        .one_of({"chunked", "sequential"}));
   auto factory = [](const sdk::Params& p, const sdk::BlockContext& ctx) -> std::shared_ptr<sdk::Block> {
     auto options = with_common(blocks::Mamba2BlockOptions(ctx.n_embd), p, ctx)
@@ -89,7 +90,8 @@ sdk::Component mamba2_component(const sdk::PluginInfo& plugin) {
     return std::make_shared<SsmPluginBlock<blocks::Mamba2Block>>(blocks::Mamba2Block(options));
   };
   return sdk::make_block_component(
-      "mamba2", plugin.version, "Mamba-2 block: pre-RMSNorm residual around conv + chunked SSD (scalar A per head) + gated RMSNorm",
+      "mamba2", plugin.version,
+      "Mamba-2 block: pre-RMSNorm residual around conv + chunked SSD (scalar A per head) + gated RMSNorm",
       std::move(schema), factory);
 }
 

@@ -28,8 +28,8 @@ torch::Tensor selective_scan_parallel(const torch::Tensor& x, const torch::Tenso
   // Hillis-Steele style, doubles the span each round: after the round with offset k, entry t
   // is the composition of steps (t - 2k, t]; with h_{-1} = 0 the final u_t is h_t. Products of
   // decays only, never a division, so underflow gives exact zeros and no NaN.
-  auto a = torch::exp(delta.unsqueeze(-1) * A);                  // [Bt, S, Di, N]
-  auto u = (delta * x).unsqueeze(-1) * B.unsqueeze(2);           // [Bt, S, Di, N]
+  auto a = torch::exp(delta.unsqueeze(-1) * A);         // [Bt, S, Di, N]
+  auto u = (delta * x).unsqueeze(-1) * B.unsqueeze(2);  // [Bt, S, Di, N]
   const int64_t S = x.size(1);
   for (int64_t k = 1; k < S; k *= 2) {
     const auto a_late = a.narrow(1, k, S - k), a_early = a.narrow(1, 0, S - k);

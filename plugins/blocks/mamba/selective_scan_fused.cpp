@@ -53,16 +53,20 @@ using VecI32 = int32_t __attribute__((vector_size(kVectorBytes)));
 template <typename T>
 LOOPLAB_INLINE Vec<T> load(const T* p, int64_t w) {
   Vec<T> v{};
-  if (w == Lanes<T>::count) std::memcpy(&v, p, sizeof v);
-  else std::memcpy(&v, p, w * sizeof(T));
+  if (w == Lanes<T>::count)
+    std::memcpy(&v, p, sizeof v);
+  else
+    std::memcpy(&v, p, w * sizeof(T));
   return v;
 }
 
 /// The first w lanes of v to p.
 template <typename T>
 LOOPLAB_INLINE void store(T* p, const Vec<T>& v, int64_t w) {
-  if (w == Lanes<T>::count) std::memcpy(p, &v, sizeof v);
-  else std::memcpy(p, &v, w * sizeof(T));
+  if (w == Lanes<T>::count)
+    std::memcpy(p, &v, sizeof v);
+  else
+    std::memcpy(p, &v, w * sizeof(T));
 }
 
 /// 2^t per lane (float), vectorised: t = n + r with |r| <= 1/2, 2^r by a degree-6 polynomial
@@ -134,8 +138,7 @@ struct ScanGrads {
 /// the zeros): written before read.
 template <typename T>
 struct Scratch {
-  Scratch(const ScanDims& dim, bool for_backward)
-      : h(new Vec<T>[dim.states]) {
+  Scratch(const ScanDims& dim, bool for_backward) : h(new Vec<T>[dim.states]) {
     if (for_backward) {
       const int64_t rows = dim.steps * dim.states;
       gA.reset(new Vec<T>[dim.states]);
@@ -163,8 +166,7 @@ Group group_of(const ScanDims& dim, int64_t b, int64_t g) {
 /// Forward over one group: h_t[n] = 2^(delta_t At2[n]) h_{t-1}[n] + (delta_t x_t) B_t[n],
 /// y_t = D x_t + sum_n C_t[n] h_t[n].
 template <typename T>
-LOOPLAB_INLINE void forward_group(const ScanDims& dim, const ScanInputs<T>& in, const Group& q, Scratch<T>& s,
-                                  T* y) {
+LOOPLAB_INLINE void forward_group(const ScanDims& dim, const ScanInputs<T>& in, const Group& q, Scratch<T>& s, T* y) {
   const int64_t S = dim.steps, N = dim.states, Di = dim.channels, G = dim.groups;
   Vec<T>* h = s.h.get();
   std::fill(h, h + N, Vec<T>{});
@@ -246,8 +248,8 @@ LOOPLAB_INLINE T lane_sum(const Vec<T>& v) {
 
 /// Backward for item b: every group, then dB and dC from their lane-wise partial sums.
 template <typename T>
-LOOPLAB_INLINE void backward_item(const ScanDims& dim, const ScanInputs<T>& in, const T* gy, int64_t b,
-                                  Scratch<T>& s, const ScanGrads<T>& grad) {
+LOOPLAB_INLINE void backward_item(const ScanDims& dim, const ScanInputs<T>& in, const T* gy, int64_t b, Scratch<T>& s,
+                                  const ScanGrads<T>& grad) {
   const int64_t rows = dim.steps * dim.states;
   std::fill(s.partial_B.get(), s.partial_B.get() + rows, Vec<T>{});
   std::fill(s.partial_C.get(), s.partial_C.get() + rows, Vec<T>{});
@@ -265,8 +267,8 @@ LOOPLAB_SIMD_CLONES void forward_range(const ScanDims& dim, const ScanInputs<flo
   for (int64_t b = begin; b < end; ++b)
     for (int64_t g = 0; g < dim.groups; ++g) forward_group(dim, in, group_of<float>(dim, b, g), s, y);
 }
-LOOPLAB_SIMD_CLONES void forward_range(const ScanDims& dim, const ScanInputs<double>& in, int64_t begin,
-                                       int64_t end, double* y) {
+LOOPLAB_SIMD_CLONES void forward_range(const ScanDims& dim, const ScanInputs<double>& in, int64_t begin, int64_t end,
+                                       double* y) {
   Scratch<double> s(dim, false);
   for (int64_t b = begin; b < end; ++b)
     for (int64_t g = 0; g < dim.groups; ++g) forward_group(dim, in, group_of<double>(dim, b, g), s, y);
@@ -305,22 +307,18 @@ const Vec<T>* vectors(const torch::Tensor& t) {
 template <typename T>
 ScanInputs<T> pointers(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& B,
                        const torch::Tensor& C, const PaddedParams& p) {
-  return {x.data_ptr<T>(), delta.data_ptr<T>(), B.data_ptr<T>(), C.data_ptr<T>(),
-          vectors<T>(p.At),  vectors<T>(p.At2),   vectors<T>(p.D)};
+  return {x.data_ptr<T>(),  delta.data_ptr<T>(), B.data_ptr<T>(), C.data_ptr<T>(),
+          vectors<T>(p.At), vectors<T>(p.At2),   vectors<T>(p.D)};
 }
 
-int64_t lanes_of(const torch::Tensor& x) {
-  return kVectorBytes / static_cast<int64_t>(x.element_size());
-}
+int64_t lanes_of(const torch::Tensor& x) { return kVectorBytes / static_cast<int64_t>(x.element_size()); }
 
 ScanDims dims_of(const torch::Tensor& x, const torch::Tensor& A) {
   const int64_t lanes = lanes_of(x);
   return {x.size(0), x.size(1), x.size(2), A.size(1), (x.size(2) + lanes - 1) / lanes};
 }
 
-int64_t padded_channels(const ScanDims& dim, const torch::Tensor& x) {
-  return dim.groups * lanes_of(x);
-}
+int64_t padded_channels(const ScanDims& dim, const torch::Tensor& x) { return dim.groups * lanes_of(x); }
 
 torch::Tensor forward_cpu(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& A,
                           const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D) {
@@ -349,11 +347,10 @@ tensor_list backward_cpu(const torch::Tensor& x, const torch::Tensor& delta, con
   auto gD_item = torch::empty({dim.batch, padded}, x.options());
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "selective_scan_fused_backward", [&] {
     const auto in = pointers<scalar_t>(x, delta, B, C, params);
-    const ScanGrads<scalar_t> g{gx.data_ptr<scalar_t>(), gdelta.data_ptr<scalar_t>(), gB.data_ptr<scalar_t>(),
+    const ScanGrads<scalar_t> g{gx.data_ptr<scalar_t>(), gdelta.data_ptr<scalar_t>(),  gB.data_ptr<scalar_t>(),
                                 gC.data_ptr<scalar_t>(), gA_item.data_ptr<scalar_t>(), gD_item.data_ptr<scalar_t>()};
     const scalar_t* gyp = gy.data_ptr<scalar_t>();
-    at::parallel_for(0, dim.batch, 1,
-                     [&](int64_t begin, int64_t end) { backward_range(dim, in, gyp, begin, end, g); });
+    at::parallel_for(0, dim.batch, 1, [&](int64_t begin, int64_t end) { backward_range(dim, in, gyp, begin, end, g); });
   });
   const int64_t Di = dim.channels;
   return {gx, gdelta, gA_item.sum(0).narrow(1, 0, Di).t(), gB, gC, gD_item.sum(0).narrow(0, 0, Di)};
@@ -393,8 +390,8 @@ torch::Tensor selective_scan_fused(const torch::Tensor& x, const torch::Tensor& 
   for (const auto* t : {&delta, &A, &B, &C, &D})
     TORCH_CHECK(t->scalar_type() == x.scalar_type() && t->device() == x.device(),
                 "selective_scan: all inputs must share x's dtype and device");
-  return FusedScanFunction::apply(x.contiguous(), delta.contiguous(), A.contiguous(), B.contiguous(),
-                                  C.contiguous(), D.contiguous());
+  return FusedScanFunction::apply(x.contiguous(), delta.contiguous(), A.contiguous(), B.contiguous(), C.contiguous(),
+                                  D.contiguous());
 }
 
 }  // namespace looplab::blocks

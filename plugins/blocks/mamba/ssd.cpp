@@ -26,10 +26,10 @@ torch::Tensor ssd(const torch::Tensor& x, const torch::Tensor& dt, const torch::
 torch::Tensor ssd_sequential(const torch::Tensor& x, const torch::Tensor& dt, const torch::Tensor& A,
                              const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D) {
   // Views per step taken once (see selective_scan_sequential).
-  const auto decay = torch::exp(dt * A).unsqueeze(-1).unsqueeze(-1).unbind(1);      // [Bt, Hd, 1, 1]
-  const auto input = (dt.unsqueeze(-1) * x).unsqueeze(-1).unbind(1);               // [Bt, Hd, P, 1]
-  const auto write = B.unsqueeze(1).unsqueeze(1).unbind(3);                        // [Bt, 1, 1, N]
-  const auto read = C.unsqueeze(1).unsqueeze(-1).unbind(2);                        // [Bt, 1, N, 1]
+  const auto decay = torch::exp(dt * A).unsqueeze(-1).unsqueeze(-1).unbind(1);       // [Bt, Hd, 1, 1]
+  const auto input = (dt.unsqueeze(-1) * x).unsqueeze(-1).unbind(1);                 // [Bt, Hd, P, 1]
+  const auto write = B.unsqueeze(1).unsqueeze(1).unbind(3);                          // [Bt, 1, 1, N]
+  const auto read = C.unsqueeze(1).unsqueeze(-1).unbind(2);                          // [Bt, 1, N, 1]
   auto h = torch::zeros({x.size(0), x.size(2), x.size(3), B.size(2)}, x.options());  // [Bt, Hd, P, N]
   std::vector<torch::Tensor> ys;
   ys.reserve(decay.size());
@@ -72,10 +72,10 @@ torch::Tensor ssd_chunked(const torch::Tensor& x, const torch::Tensor& dt, const
   const auto a_cum = a.cumsum(-1);
 
   // 1. Inside each chunk: y_l = sum_{s <= l} (C_l . B_s) exp(a_{s+1} + ... + a_l) X_s.
-  const auto decay_in = torch::exp(segsum(a));                                    // [Bt, Hd, c, Q, Q]
+  const auto decay_in = torch::exp(segsum(a));  // [Bt, Hd, c, Q, Q]
   const auto y_diag = torch::matmul(torch::matmul(Cc, Bc.transpose(-1, -2)) * decay_in, X);
   // 2. State at each chunk's end from its own inputs: sum_s exp(a_{s+1} + ... + a_Q) X_s B_s^T.
-  const auto decay_to_end = torch::exp(a_cum.narrow(-1, Q - 1, 1) - a_cum);        // [Bt, Hd, c, Q]
+  const auto decay_to_end = torch::exp(a_cum.narrow(-1, Q - 1, 1) - a_cum);                         // [Bt, Hd, c, Q]
   const auto chunk_states = torch::matmul((X * decay_to_end.unsqueeze(-1)).transpose(-1, -2), Bc);  // [.., P, N]
   // 3. States entering each chunk: zero for the first, then the decayed sum of earlier chunks.
   const auto totals = F::pad(a_cum.select(-1, Q - 1), F::PadFuncOptions({1, 0}));  // [Bt, Hd, c + 1]

@@ -5,13 +5,13 @@
 
 namespace looplab::tasks {
 
-std::pair<torch::Tensor, torch::Tensor> LinearRegression::sample(int64_t batch, int64_t points,
-                                                                  int64_t active_dims, at::Generator& gen,
-                                                                  const torch::Device& device) const {
+std::pair<torch::Tensor, torch::Tensor> LinearRegression::sample(int64_t batch, int64_t points, int64_t active_dims,
+                                                                 at::Generator& gen,
+                                                                 const torch::Device& device) const {
   const int64_t d = options_.n_dims();
   if (active_dims < 1 || active_dims > d)
-    throw std::invalid_argument("linear_regression: active_dims " + std::to_string(active_dims) +
-                                " outside [1, " + std::to_string(d) + "]");
+    throw std::invalid_argument("linear_regression: active_dims " + std::to_string(active_dims) + " outside [1, " +
+                                std::to_string(d) + "]");
   auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
   auto xs = torch::randn({batch, points, d}, gen, opts);
   auto w = torch::randn({batch, d, 1}, gen, opts);

@@ -22,8 +22,8 @@ class LinearRegression {
  public:
   explicit LinearRegression(const LinearRegressionOptions& options) : options_(options) {}
   /// xs [B, n, d] with coordinates >= active_dims zeroed, ys [B, n]; float32 on `device`.
-  std::pair<torch::Tensor, torch::Tensor> sample(int64_t batch, int64_t points, int64_t active_dims,
-                                                 at::Generator& gen, const torch::Device& device) const;
+  std::pair<torch::Tensor, torch::Tensor> sample(int64_t batch, int64_t points, int64_t active_dims, at::Generator& gen,
+                                                 const torch::Device& device) const;
   /// E[y^2] = active_dims + noise_std^2.
   double y_second_moment(int64_t active_dims) const;
   const LinearRegressionOptions& options() const { return options_; }

@@ -37,12 +37,12 @@ typedef struct looplab_fingerprint {
 
 /// Returned by looplab_plugin_entry(). The first four fields never move.
 typedef struct looplab_plugin_descriptor {
-  uint32_t abi_major;         ///< LOOPLAB_ABI_MAJOR the plugin was built with.
-  uint32_t abi_minor;         ///< LOOPLAB_ABI_MINOR the plugin was built with.
-  uint32_t struct_size;       ///< sizeof(looplab_plugin_descriptor) in the plugin's build.
-  looplab_fingerprint build;  ///< Versions the plugin was compiled against.
-  const char* plugin_name;    ///< Library-level name, e.g. "gpt".
-  const char* plugin_version; ///< Library-level version string.
+  uint32_t abi_major;          ///< LOOPLAB_ABI_MAJOR the plugin was built with.
+  uint32_t abi_minor;          ///< LOOPLAB_ABI_MINOR the plugin was built with.
+  uint32_t struct_size;        ///< sizeof(looplab_plugin_descriptor) in the plugin's build.
+  looplab_fingerprint build;   ///< Versions the plugin was compiled against.
+  const char* plugin_name;     ///< Library-level name, e.g. "gpt".
+  const char* plugin_version;  ///< Library-level version string.
   /// Returns a `const std::vector<looplab::sdk::Component>*`; called only after the
   /// fingerprint matched, because it hands C++ objects across the boundary.
   const void* (*components)(void);

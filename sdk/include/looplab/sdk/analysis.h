@@ -46,17 +46,17 @@ enum class FigureKind {
 
 /// A figure the host renders to PNG (gnuplot): axes, scales and series.
 struct FigureSpec {
-  std::string name;    ///< File stem: the PNG is `<name>.png`.
-  std::string title;   ///< Title line.
-  std::string xlabel;  ///< X axis label.
-  std::string ylabel;  ///< Y axis label.
-  bool log_x = false;  ///< Logarithmic x axis.
-  bool log_y = false;  ///< Logarithmic y axis.
-  std::vector<Series> series;  ///< Lines to draw (grid kinds: series[0] names table, x, y, filter).
+  std::string name;                     ///< File stem: the PNG is `<name>.png`.
+  std::string title;                    ///< Title line.
+  std::string xlabel;                   ///< X axis label.
+  std::string ylabel;                   ///< Y axis label.
+  bool log_x = false;                   ///< Logarithmic x axis.
+  bool log_y = false;                   ///< Logarithmic y axis.
+  std::vector<Series> series;           ///< Lines to draw (grid kinds: series[0] names table, x, y, filter).
   FigureKind kind = FigureKind::Lines;  ///< Lines, or a picture of a grid (Contour, Surface).
-  std::string z{};     ///< Grid kinds: column of series[0]'s table with the height over (x, y).
-  std::string zlabel{};  ///< Grid kinds: label of the height (colour box; z axis of a surface).
-  bool log_z = false;  ///< Grid kinds: logarithmic height and colour scale.
+  std::string z{};                      ///< Grid kinds: column of series[0]'s table with the height over (x, y).
+  std::string zlabel{};                 ///< Grid kinds: label of the height (colour box; z axis of a surface).
+  bool log_z = false;                   ///< Grid kinds: logarithmic height and colour scale.
 };
 
 /// Where an analysis writes its results; the host owns the directory.
@@ -83,8 +83,7 @@ class ModelHandle {
   /// `key_mask`, when defined, is [B or 1, 2n] (nonzero = visible): attention in every block
   /// ignores the hidden keys, each position still seeing itself (the `keys` mode); throws
   /// std::invalid_argument naming the block when a block cannot (Block::supports_key_mask()).
-  virtual torch::Tensor predict(const torch::Tensor& xs, const torch::Tensor& ys,
-                                int64_t iterations,
+  virtual torch::Tensor predict(const torch::Tensor& xs, const torch::Tensor& ys, int64_t iterations,
                                 const torch::Tensor& state_mask = torch::Tensor(),
                                 const torch::Tensor& key_mask = torch::Tensor()) = 0;
   /// The `drop` token-ablation mode: only the tokens at indices `kept` ([S'] int64, ascending,
@@ -92,9 +91,8 @@ class ModelHandle {
   /// removed. Kept tokens take their original positional rows (`original_positions`) or
   /// 0..S'-1. Returns the read-out at every kept token, [B, S'], after `iterations`
   /// iterations; at a kept x_i token it is the prediction of y_i.
-  virtual torch::Tensor predict_kept_tokens(const torch::Tensor& xs, const torch::Tensor& ys,
-                                            const torch::Tensor& kept, int64_t iterations,
-                                            bool original_positions) = 0;
+  virtual torch::Tensor predict_kept_tokens(const torch::Tensor& xs, const torch::Tensor& ys, const torch::Tensor& kept,
+                                            int64_t iterations, bool original_positions) = 0;
   /// Predictions after each of iterations 1..max_iterations, stacked as [K, B, n].
   virtual torch::Tensor predict_each_iteration(const torch::Tensor& xs, const torch::Tensor& ys,
                                                int64_t max_iterations) = 0;

@@ -36,8 +36,7 @@ class Block : public torch::nn::Module {
   /// Input injection: what the first block of an iteration receives, given the previous
   /// iteration's state y (zeros at iteration 1), the embedded prompt e and the positional
   /// table p ([1, S, D], undefined when positions are off). Default: y + e + p.
-  virtual torch::Tensor inject(const torch::Tensor& y, const torch::Tensor& e,
-                               const torch::Tensor& p);
+  virtual torch::Tensor inject(const torch::Tensor& y, const torch::Tensor& e, const torch::Tensor& p);
 
   /// Whether forward_masked() is implemented, i.e. the block can hide chosen key positions
   /// from every query (the `keys` token-ablation mode). Blocks without attention keep false.

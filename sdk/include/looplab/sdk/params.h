@@ -27,8 +27,8 @@ enum class ParamType { Int, Float, Bool, String, IntList, FloatList, StringList,
 using BlockSpecPtr = std::shared_ptr<const BlockSpec>;
 
 /// One parameter value.
-using ParamValue = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>,
-                                std::vector<double>, std::vector<std::string>, BlockSpecPtr>;
+using ParamValue = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>, std::vector<double>,
+                                std::vector<std::string>, BlockSpecPtr>;
 
 /// Human-readable name of a type ("int", "float", ...), as used in error messages.
 const char* type_name(ParamType type);
@@ -42,20 +42,29 @@ std::string to_toml(const ParamValue& value);
 
 /// Declaration of one parameter: name, type, default, bounds or choices, one-line doc.
 struct ParamSpec {
-  std::string name;                  ///< Key in the TOML table.
-  ParamType type = ParamType::Int;   ///< Expected type (an integer is accepted for a float).
-  std::optional<ParamValue> fallback; ///< Default; empty means the key is required.
-  std::string doc;                   ///< One line shown by `looplab plugins describe`.
-  std::optional<double> min;         ///< Inclusive lower bound (numbers, and list elements).
-  std::optional<double> max;         ///< Inclusive upper bound.
-  std::vector<std::string> choices;  ///< Allowed strings; empty means any.
+  std::string name;                    ///< Key in the TOML table.
+  ParamType type = ParamType::Int;     ///< Expected type (an integer is accepted for a float).
+  std::optional<ParamValue> fallback;  ///< Default; empty means the key is required.
+  std::string doc;                     ///< One line shown by `looplab plugins describe`.
+  std::optional<double> min;           ///< Inclusive lower bound (numbers, and list elements).
+  std::optional<double> max;           ///< Inclusive upper bound.
+  std::vector<std::string> choices;    ///< Allowed strings; empty means any.
 
   /// Sets an inclusive lower bound.
-  ParamSpec& at_least(double v) { min = v; return *this; }
+  ParamSpec& at_least(double v) {
+    min = v;
+    return *this;
+  }
   /// Sets an inclusive upper bound.
-  ParamSpec& at_most(double v) { max = v; return *this; }
+  ParamSpec& at_most(double v) {
+    max = v;
+    return *this;
+  }
   /// Restricts a string to one of `values`.
-  ParamSpec& one_of(std::vector<std::string> values) { choices = std::move(values); return *this; }
+  ParamSpec& one_of(std::vector<std::string> values) {
+    choices = std::move(values);
+    return *this;
+  }
   /// Range or choices as text ("[1, 64]", "one of a|b"), empty when unconstrained.
   std::string constraint() const;
   /// Checks a value of the right type against bounds and choices; returns the problem or "".

@@ -80,14 +80,14 @@ struct PluginInfo {
 };
 
 /// A block component.
-Component make_block_component(std::string name, std::string version, std::string summary,
-                               ParamSchema params, BlockFactory factory);
+Component make_block_component(std::string name, std::string version, std::string summary, ParamSchema params,
+                               BlockFactory factory);
 /// A task component.
-Component make_task_component(std::string name, std::string version, std::string summary,
-                              ParamSchema params, TaskFactory factory);
+Component make_task_component(std::string name, std::string version, std::string summary, ParamSchema params,
+                              TaskFactory factory);
 /// An analysis component.
-Component make_analysis_component(std::string name, std::string version, std::string summary,
-                                  ParamSchema params, AnalysisFactory factory);
+Component make_analysis_component(std::string name, std::string version, std::string summary, ParamSchema params,
+                                  AnalysisFactory factory);
 
 /// A block component named like its library, with the library's version:
 /// `make_block_component(looplab_plugin, summary, schema, factory)`. Inline, so a plugin that
@@ -110,9 +110,8 @@ inline Component make_analysis_component(const PluginInfo& plugin, std::string s
 
 /// The fingerprint of whatever is compiling this header.
 inline constexpr looplab_fingerprint this_build() {
-  return looplab_fingerprint{LOOPLAB_SDK_VERSION_MAJOR, LOOPLAB_SDK_VERSION_MINOR,
-                             TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR,
-                             static_cast<uint32_t>(_GLIBCXX_USE_CXX11_ABI)};
+  return looplab_fingerprint{LOOPLAB_SDK_VERSION_MAJOR, LOOPLAB_SDK_VERSION_MINOR, TORCH_VERSION_MAJOR,
+                             TORCH_VERSION_MINOR, static_cast<uint32_t>(_GLIBCXX_USE_CXX11_ABI)};
 }
 
 /// Whether a plugin built with `plugin` can be loaded by a host built with `host`.
@@ -129,19 +128,21 @@ std::string describe(const looplab_plugin_descriptor& descriptor);
 /// VERSION (string literals) are the library's; inside the braces `looplab_plugin` (a
 /// looplab::sdk::PluginInfo) holds them, for make_block_component(looplab_plugin, ...) and
 /// the like.
-#define LOOPLAB_PLUGIN(NAME, VERSION)                                                      \
-  static constexpr ::looplab::sdk::PluginInfo looplab_plugin{NAME, VERSION};               \
-  static std::vector<::looplab::sdk::Component> looplab_make_components();                \
-  static const void* looplab_components() {                                              \
-    static const std::vector<::looplab::sdk::Component> components = looplab_make_components(); \
-    return &components;                                                                    \
-  }                                                                                        \
-  extern "C" __attribute__((visibility("default"))) const looplab_plugin_descriptor*      \
-  looplab_plugin_entry(void) {                                                             \
-    static const looplab_plugin_descriptor descriptor{                                    \
-        LOOPLAB_ABI_MAJOR, LOOPLAB_ABI_MINOR, sizeof(looplab_plugin_descriptor),          \
-        ::looplab::sdk::this_build(), looplab_plugin.name, looplab_plugin.version,        \
-        &looplab_components};                                                              \
-    return &descriptor;                                                                    \
-  }                                                                                        \
+#define LOOPLAB_PLUGIN(NAME, VERSION)                                                                             \
+  static constexpr ::looplab::sdk::PluginInfo looplab_plugin{NAME, VERSION};                                      \
+  static std::vector<::looplab::sdk::Component> looplab_make_components();                                        \
+  static const void* looplab_components() {                                                                       \
+    static const std::vector<::looplab::sdk::Component> components = looplab_make_components();                   \
+    return &components;                                                                                           \
+  }                                                                                                               \
+  extern "C" __attribute__((visibility("default"))) const looplab_plugin_descriptor* looplab_plugin_entry(void) { \
+    static const looplab_plugin_descriptor descriptor{LOOPLAB_ABI_MAJOR,                                          \
+                                                      LOOPLAB_ABI_MINOR,                                          \
+                                                      sizeof(looplab_plugin_descriptor),                          \
+                                                      ::looplab::sdk::this_build(),                               \
+                                                      looplab_plugin.name,                                        \
+                                                      looplab_plugin.version,                                     \
+                                                      &looplab_components};                                       \
+    return &descriptor;                                                                                           \
+  }                                                                                                               \
   static std::vector<::looplab::sdk::Component> looplab_make_components()

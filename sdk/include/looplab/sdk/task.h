@@ -24,9 +24,9 @@ struct Prompts {
 
 /// Names of the in-context baselines the evaluator knows.
 namespace baseline {
-inline constexpr const char* kLeastSquares = "least_squares";  ///< min-norm least squares
-inline constexpr const char* kRidge = "ridge";                 ///< ridge, lambda = noise variance
-inline constexpr const char* kAveraging = "averaging";         ///< w = mean of y_j x_j
+inline constexpr const char* kLeastSquares = "least_squares";            ///< min-norm least squares
+inline constexpr const char* kRidge = "ridge";                           ///< ridge, lambda = noise variance
+inline constexpr const char* kAveraging = "averaging";                   ///< w = mean of y_j x_j
 inline constexpr const char* kNearestNeighbours = "nearest_neighbours";  ///< 3-NN average
 /// Every baseline the host computes: the names a task's baselines() may use.
 inline const std::vector<std::string>& all() {
@@ -42,8 +42,8 @@ class Task {
 
   /// Draws `batch` prompts of `points` points from `gen` (a generator of `device`'s type).
   /// Only the first `active_dims` coordinates of each x are nonzero (curriculum).
-  virtual Prompts sample(int64_t batch, int64_t points, int64_t active_dims,
-                         at::Generator& gen, const torch::Device& device) const = 0;
+  virtual Prompts sample(int64_t batch, int64_t points, int64_t active_dims, at::Generator& gen,
+                         const torch::Device& device) const = 0;
 
   /// E[y^2] for `active_dims` active coordinates: the normaliser of every reported error
   /// (a zero predictor scores ~1).
