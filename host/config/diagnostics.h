@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -15,6 +16,12 @@ namespace looplab::host {
 
 /// A position in a configuration source; `line == 0` means "the whole file" (no position).
 struct SourceLocation {
+  /// Nowhere in particular.
+  SourceLocation() = default;
+  /// `{file, line, column}`, or `{file}` for the whole file. A constructor, not an aggregate:
+  /// GCC 12 warns, wrongly, that a braced aggregate's string may be used uninitialised.
+  SourceLocation(std::string file_, int64_t line_ = 0, int64_t column_ = 0)
+      : file(std::move(file_)), line(line_), column(column_) {}
   std::string file;    ///< File path as shown to the user, or "--set" for command-line overrides.
   int64_t line = 0;    ///< 1-based line, 0 when unknown.
   int64_t column = 0;  ///< 1-based column, 0 when unknown.
