@@ -83,6 +83,26 @@ TEST_F(Analyses, DroppedInLibraryRunsWithoutRebuildingTheHost) {
   EXPECT_TRUE(contains(test::read_file(run() + "/report.md"), "## Analysis: last_point_error"));
 }
 
+// An analysis' generator derives from the run's seed and the analysis' type, not from its
+// place in [[analyses]]: `looplab analyze` hands it the generator the pipeline handed it.
+TEST(AnalysisSeeds, AnalyzeDrawsWhatThePipelineDrew) {
+  const auto dir = test::temp_dir("analysis-seeds");
+  const auto plugins = std::string(LOOPLAB_TEST_PLUGIN_DIR) + "/dropin";
+  test::write_file(dir + "/p.toml", test::read_file(std::string(LOOPLAB_SOURCE_DIR) + "/tests/e2e/data/tiny.toml") +
+                                        "\n[[analyses]]\ntype = \"loop_iterations\"\nmax_iterations = 2\n"
+                                        "[[analyses]]\ntype = \"last_point_error\"\n");
+  int rc = -1;
+  auto out = looplab("run " + dir + "/p.toml --set training.steps=20 --out " + dir + "/run --plugin-path " + plugins, &rc);
+  ASSERT_EQ(rc, 0) << out;
+  out = looplab("analyze " + dir + "/run --analysis last_point_error --plugin-path " + plugins, &rc);
+  ASSERT_EQ(rc, 0) << out;
+  const auto in_pipeline = host::read_csv(dir + "/run/analyses/last_point_error/draws.csv");
+  const auto analyzed = host::read_csv(dir + "/run/analyses/last_point_error-2/draws.csv");
+  ASSERT_EQ(in_pipeline.rows.size(), 3u);
+  EXPECT_EQ(analyzed.rows, in_pipeline.rows);
+  EXPECT_NE(in_pipeline.rows[0], in_pipeline.rows[1]);  // real draws, not a constant
+}
+
 TEST_F(Analyses, AnalyzeRefusesBadParametersAndMissingRuns) {
   ASSERT_EQ(rc_, 0) << *log_;
   int rc;

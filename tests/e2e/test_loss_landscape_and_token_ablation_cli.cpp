@@ -69,19 +69,6 @@ TEST_F(LandscapeAndAblation, LandscapeWritesGridFiguresAndLeavesTheWeightsAsTrai
   EXPECT_NEAR(after, evaluated().at(6), 1e-6 * evaluated().at(6));
 }
 
-// An analysis' generator derives from the run's seed and the analysis' type, so `looplab
-// analyze` draws the random directions and prompts the pipeline drew: the same grid, exactly.
-TEST_F(LandscapeAndAblation, AnalyzeDrawsWhatThePipelineDrew) {
-  ASSERT_EQ(rc_, 0) << *log_;
-  int rc = -1;
-  const auto out = looplab("analyze " + run() + " --analysis loss_landscape --set resolution=5 --set prompts=64", &rc);
-  ASSERT_EQ(rc, 0) << out;
-  const auto in_pipeline = host::read_csv(run() + "/analyses/loss_landscape/loss_landscape.csv");
-  const auto analyzed = host::read_csv(run() + "/analyses/loss_landscape-2/loss_landscape.csv");
-  ASSERT_EQ(analyzed.rows.size(), 25u);
-  EXPECT_EQ(analyzed.rows, in_pipeline.rows);
-}
-
 TEST_F(LandscapeAndAblation, HessianDirectionsAreUnitEigenvectorsThroughAttention) {
   ASSERT_EQ(rc_, 0) << *log_;
   const auto fresh = test::temp_dir("hessian-run");
