@@ -88,8 +88,7 @@ int main_command(int argc, char** argv) {
       return kFailure;
     }
   }
-  const auto hint = did_you_mean(name, names);
-  print_error("unknown command '" + name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  print_error(unknown_name("command", name, names, NameList::kValid));
   std::cerr << usage_text();
   return kBadInput;
 }

@@ -1,5 +1,7 @@
 #include "cli/doctor.h"
 
+#include "cli/command_line.h"
+
 #include "common/devices.h"
 #include "common/exit_code.h"
 
@@ -150,17 +152,10 @@ MachineReport machine_report() {
 
 int doctor_command(const std::vector<std::string>& args) {
   int64_t threads = -1;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--threads" && i + 1 < args.size()) {
-      threads = std::atoll(args[++i].c_str());
-    } else if (args[i] == "-h" || args[i] == "--help") {
-      std::cout << "usage: looplab doctor [--threads N]   (N as [run] threads: 0 = all cores)\n";
-      return kOk;
-    } else {
-      std::cerr << "looplab: error: unknown doctor argument '" << args[i] << "'\n";
-      return kBadInput;
-    }
-  }
+  auto desc = help_options();
+  desc.add_options()("threads", po::value(&threads), "threads as [run] threads would set them (0 = all cores)");
+  po::variables_map vm;
+  if (auto done = parse_command_line(args, desc, {}, vm, "usage: looplab doctor [--threads N]\n")) return *done;
   // As a run would set them; without --threads, what LibTorch picks by itself.
   if (threads >= 0) configure_threads(threads);
   const auto report = machine_report();

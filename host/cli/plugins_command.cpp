@@ -68,9 +68,7 @@ int describe(const PluginRegistry& registry, const std::string& name) {
   if (found) return kOk;
   std::vector<std::string> all;
   for (const auto* lc : registry.all()) all.push_back(lc->component->name);
-  const auto hint = did_you_mean(name, all);
-  return usage_error("no plugin component named '" + name + "'" +
-                     (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  return usage_error(unknown_name("component", name, all, NameList::kAvailable));
 }
 
 }  // namespace

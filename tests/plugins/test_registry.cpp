@@ -153,7 +153,7 @@ TEST(PluginRegistry, DescribeShowsTypesDefaultsRangesAndDocs) {
   EXPECT_TRUE(contains(out, "n_head         int             default 4          [1, 1024]")) << out;
   EXPECT_TRUE(contains(out, "attention heads")) << out;
   EXPECT_EQ(test::run_command(test::looplab_exe() + " plugins describe gtp", &out), 2);
-  EXPECT_TRUE(contains(out, "no plugin component named 'gtp' (did you mean 'gpt'?)")) << out;
+  EXPECT_TRUE(contains(out, "unknown component 'gtp' (did you mean 'gpt'?); available: gpt, ")) << out;
 }
 
 }  // namespace
