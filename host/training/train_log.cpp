@@ -1,5 +1,6 @@
 #include "training/train_log.h"
 
+#include "common/files.h"
 #include "common/run_dir.h"
 #include "common/text.h"
 
@@ -14,7 +15,8 @@ namespace looplab::host {
 
 namespace {
 
-// Keeps the rows of train.csv up to `steps_done`.
+// Keeps the rows of train.csv up to `steps_done`; replaced atomically, so a crash while resuming
+// leaves the old file whole.
 void truncate_train_csv(const std::string& path, int64_t steps_done) {
   std::ifstream in(path);
   if (!in) return;
@@ -27,7 +29,7 @@ void truncate_train_csv(const std::string& path, int64_t steps_done) {
     kept += line + "\n";
   }
   in.close();
-  std::ofstream(path, std::ios::trunc) << kept;
+  write_file_atomic(path, kept);
 }
 
 }  // namespace
