@@ -46,6 +46,11 @@ void write_status(const RunDir& dir, const std::string& status, const std::strin
 
 namespace train_columns {
 const std::vector<std::string>& all() {
+  static const std::vector<std::string> columns = {kStep,  kLoss, kLossNorm, kLossLast, kLossLastNorm,
+                                                   kLoops, kDims, kPoints,   kElapsed};
+  return columns;
+}
+const std::vector<std::string>& without_loss_last() {
   static const std::vector<std::string> columns = {kStep, kLoss, kLossNorm, kLoops, kDims, kPoints, kElapsed};
   return columns;
 }

@@ -58,12 +58,18 @@ namespace train_columns {
 inline constexpr const char* kStep = "step";           ///< Optimizer steps taken (1-based).
 inline constexpr const char* kLoss = "loss";           ///< The step's training loss.
 inline constexpr const char* kLossNorm = "loss_norm";  ///< loss / E[y^2] at the step's dims.
-inline constexpr const char* kLoops = "loops";         ///< Loop iterations b of the step.
-inline constexpr const char* kDims = "dims";           ///< Active dimensions of the step.
-inline constexpr const char* kPoints = "points";       ///< Points per prompt of the step.
-inline constexpr const char* kElapsed = "elapsed_s";   ///< Training wall time so far.
+/// MSE after the step's last (b-th) iteration alone (= loss when the window is one iteration).
+inline constexpr const char* kLossLast = "loss_last";
+inline constexpr const char* kLossLastNorm = "loss_last_norm";  ///< loss_last / E[y^2] at the step's dims.
+inline constexpr const char* kLoops = "loops";                  ///< Loop iterations b of the step.
+inline constexpr const char* kDims = "dims";                    ///< Active dimensions of the step.
+inline constexpr const char* kPoints = "points";                ///< Points per prompt of the step.
+inline constexpr const char* kElapsed = "elapsed_s";            ///< Training wall time so far.
 /// All of the above, in file order.
 const std::vector<std::string>& all();
+/// The columns of a train.csv written before loss_last existed (all() without loss_last and
+/// loss_last_norm); resuming such a run keeps writing them.
+const std::vector<std::string>& without_loss_last();
 }  // namespace train_columns
 
 /// Creates `path` unless it exists with something in it (then throws, naming it as `what`);

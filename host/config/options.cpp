@@ -50,6 +50,21 @@ const Section<TrainingOptions>& TrainingOptions::section() {
           .field(&TrainingOptions::eps, sdk::float_param("eps", 1e-8, "Adam epsilon").at_least(0.0))
           .field(&TrainingOptions::weight_decay,
                  sdk::float_param("weight_decay", 0.0, "Adam L2 weight decay").at_least(0.0))
+          .field(&TrainingOptions::warmup_steps,
+                 sdk::int_param("warmup_steps", 0,
+                                "linear warm-up: lr * (k + 1) / warmup_steps at 0-based steps k before it")
+                     .at_least(0))
+          .field(&TrainingOptions::decay,
+                 sdk::string_param("decay", "none", "learning-rate decay from the end of warm-up to the last step")
+                     .one_of({"none", "cosine", "linear"}))
+          .field(&TrainingOptions::min_lr_ratio,
+                 sdk::float_param("min_lr_ratio", 0.0, "the decay ends at min_lr_ratio * lr at the last step")
+                     .at_least(0.0)
+                     .at_most(1.0))
+          .field(
+              &TrainingOptions::grad_clip,
+              sdk::float_param("grad_clip", 0.0, "clip the global gradient L2 norm to this before each step; 0 = off")
+                  .at_least(0.0))
           .field(&TrainingOptions::log_every,
                  sdk::int_param("log_every", 50, "steps between progress lines (and the only host syncs)").at_least(1))
           .field(&TrainingOptions::checkpoint_every,

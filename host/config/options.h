@@ -93,6 +93,10 @@ struct TrainingOptions {
   double beta2{};              ///< Adam beta2.
   double eps{};                ///< Adam epsilon.
   double weight_decay{};       ///< Adam L2 weight decay.
+  int64_t warmup_steps{};      ///< Linear warm-up: lr * (k + 1) / warmup_steps for 0-based steps k < warmup_steps.
+  std::string decay{};         ///< none | cosine | linear: from the end of warm-up to the last step.
+  double min_lr_ratio{};       ///< Where the decay ends, as a fraction of lr.
+  double grad_clip{};          ///< Clip the global gradient L2 norm to this; 0 = off.
   int64_t log_every{};         ///< Steps between progress lines (the loop's only host syncs).
   int64_t checkpoint_every{};  ///< Steps between checkpoints; 0 = only at the end.
   bool cuda_graphs{};          ///< CUDA: replay each curriculum stage's step from a graph.

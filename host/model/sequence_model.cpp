@@ -100,13 +100,23 @@ std::vector<torch::Tensor> SequenceModelImpl::iterate(const torch::Tensor& e, co
 }
 
 torch::Tensor SequenceModelImpl::loss(const torch::Tensor& xs, const torch::Tensor& ys, int64_t loops, int64_t window) {
+  return window_loss(xs, ys, loops, window).loss;
+}
+
+SequenceModelImpl::WindowLoss SequenceModelImpl::window_loss(const torch::Tensor& xs, const torch::Tensor& ys,
+                                                             int64_t loops, int64_t window) {
   const int64_t kept = (window <= 0 || window > loops) ? loops : window;
   std::vector<int64_t> report;
   for (int64_t t = loops - kept + 1; t <= loops; ++t) report.push_back(t);
   auto preds = run(xs, ys, loops, report, loops - kept + 1);
-  auto total = (preds[0] - ys).square().mean();
-  for (size_t i = 1; i < preds.size(); ++i) total = total + (preds[i] - ys).square().mean();
-  return total / static_cast<double>(kept);
+  auto term = (preds[0] - ys).square().mean();
+  auto total = term;
+  for (size_t i = 1; i < preds.size(); ++i) {
+    term = (preds[i] - ys).square().mean();
+    total = total + term;
+  }
+  // One iteration in the window: the loss is that iteration's MSE (x / 1 is exact).
+  return {total / static_cast<double>(kept), term.detach()};
 }
 
 torch::Tensor SequenceModelImpl::predict(const torch::Tensor& xs, const torch::Tensor& ys, int64_t iterations) {

@@ -62,6 +62,14 @@ class SequenceModelImpl : public torch::nn::Module {
   /// iterations (T <= 0 means T = b); earlier iterations get no gradient.
   torch::Tensor loss(const torch::Tensor& xs, const torch::Tensor& ys, int64_t loops, int64_t window);
 
+  /// The training loss and, from the same forward pass, the MSE of the b-th iteration's
+  /// predictions alone (detached; equal to the loss when the window holds one iteration).
+  struct WindowLoss {
+    torch::Tensor loss;  ///< As loss(): the mean over the window, with its graph.
+    torch::Tensor last;  ///< MSE after the last (b-th) iteration, detached.
+  };
+  WindowLoss window_loss(const torch::Tensor& xs, const torch::Tensor& ys, int64_t loops, int64_t window);
+
   /// Predictions [B, n] after `iterations` iterations (autograd follows the caller's grad mode).
   torch::Tensor predict(const torch::Tensor& xs, const torch::Tensor& ys, int64_t iterations);
 

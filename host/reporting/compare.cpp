@@ -5,6 +5,7 @@
 #include "common/run_dir.h"
 #include "evaluation/eval_table.h"
 #include "reporting/figures.h"
+#include "reporting/run_figures.h"
 
 #include <algorithm>
 #include <cmath>
@@ -160,8 +161,13 @@ std::vector<std::pair<int64_t, double>> loop_curve(const Run& r) {
   return out;
 }
 
-std::vector<double> smoothed_loss(const Run& r, int64_t window) {
-  const size_t c = column_index(r.train, train_columns::kLossNorm, r.dir.train_csv());
+// The moving average of a train.csv column; empty when the run's train.csv lacks `column`
+// unless it is required (loss_last_norm is missing from runs of an older looplab).
+std::vector<double> smoothed_loss(const Run& r, int64_t window, const char* column = train_columns::kLossNorm,
+                                  bool required = true) {
+  if (!required && std::find(r.train.columns.begin(), r.train.columns.end(), column) == r.train.columns.end())
+    return {};
+  const size_t c = column_index(r.train, column, r.dir.train_csv());
   std::vector<double> values;
   for (const auto& row : r.train.rows) values.push_back(std::stod(row[c]));
   return moving_average(values, window);
@@ -228,20 +234,24 @@ std::vector<std::string> write_examples_figure(const std::vector<Run>& runs, con
   for (const auto& r : runs)
     fig.series.push_back({r.label, "ex", "examples", "err_mean", "label", r.label, "err_lo", "err_hi"});
   for (const auto& b : baselines) fig.series.push_back({b, "ex", "examples", "err_mean", "label", b, "", ""});
-  render_figure(fig, {{"ex", out + "/error_vs_examples.csv"}}, out);
+  LineStyle style;
+  style.floor_below = kExactError;
+  style.y_max = kErrorAxisMax;  // exact least squares would stretch the axis over 16 decades
+  render_figure(fig, {{"ex", out + "/error_vs_examples.csv"}}, out, style);
   return baselines;
 }
 
-// One table row per run: b, steps, smoothed loss, errors, learned scalars at the last step.
+// One table row per run: b, steps, smoothed losses, errors, learned scalars at the last step.
 void write_run_row(std::ostream& md, const Run& r, const std::vector<std::string>& scalars) {
   const auto ma = smoothed_loss(r, moving_average_window(r));
+  const auto ma_last = smoothed_loss(r, moving_average_window(r), train_columns::kLossLastNorm, false);
   const auto curve = loop_curve(r);
   auto best =
       std::min_element(curve.begin(), curve.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   const auto& last_row = r.train.rows.back();
   md << "| " << r.label << " | " << r.trained_loops << " | "
      << last_row[column_index(r.train, train_columns::kStep, r.dir.train_csv())] << " | "
-     << (ma.empty() ? "-" : fixed(ma.back())) << " | "
+     << (ma.empty() ? "-" : fixed(ma.back())) << " | " << (ma_last.empty() ? "–" : fixed(ma_last.back())) << " | "
      << fixed(eval_error(r, kModelPredictor, r.trained_loops, r.n_dims)) << " | "
      << fixed(eval_error(r, kModelPredictor, r.trained_loops, last_examples(r))) << " | "
      << (best == curve.end() ? "-" : fixed(best->second) + " (" + std::to_string(best->first) + ")") << " |";
@@ -264,10 +274,11 @@ std::string write_compare_md(const std::vector<Run>& runs, const std::vector<std
   std::ostringstream md;
   md << "# Comparison of " << runs.size() << " runs\n\n"
      << "Normalized squared error (1 = predicting 0) of each model at its trained b, over the fixed evaluation "
-        "prompts; i = number of in-context examples. Loss: training loss / E[y^2], moving average at the last step.\n\n"
-     << "| run | b | steps | loss (MA) | err i = d | err i = last | best err (k) |";
+        "prompts; i = number of in-context examples. Loss: training loss / E[y^2], moving average at the last step; "
+        "loss_last: the same for the loss after the last (b-th) iteration alone (– where train.csv lacks it).\n\n"
+     << "| run | b | steps | loss (MA) | loss_last (MA) | err i = d | err i = last | best err (k) |";
   for (const auto& s : scalars) md << " final " << s << " |";
-  md << "\n|---|---|---|---|---|---|---|";
+  md << "\n|---|---|---|---|---|---|---|---|";
   for (size_t i = 0; i < scalars.size(); ++i) md << "---|";
   md << "\n";
   for (const auto& r : runs) write_run_row(md, r, scalars);

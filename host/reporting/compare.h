@@ -26,7 +26,8 @@ std::vector<std::string> difference_labels(const std::vector<std::map<std::strin
 /// error_vs_iterations.png (error at the last position vs loop iterations: the loop_iterations
 /// analysis where a run has it, else the evaluated iteration counts), error_vs_examples.png (the
 /// model at its trained b, with the first run's baselines), the CSVs behind them, and
-/// compare.md (a table of final numbers per run, learned scalars such as lr included).
+/// compare.md (a table of final numbers per run: the moving averages of loss_norm and of
+/// loss_last_norm, "–" where a run's train.csv lacks loss_last, errors, learned scalars such as lr).
 /// Returns the path of compare.md. Throws std::runtime_error naming a run that cannot be read.
 std::string compare_runs(const std::vector<std::string>& run_dirs, const std::string& out_dir);
 

@@ -3,7 +3,10 @@
 #include <ATen/ops/_fused_adam.h>
 #include <torch/utils.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
+#include <stdexcept>
 #include <vector>
 
 namespace looplab::host {
@@ -74,6 +77,23 @@ std::unique_ptr<torch::optim::Adam> make_optimizer(const TrainingOptions& traini
                                                              .betas({training.beta1, training.beta2})
                                                              .eps(training.eps)
                                                              .weight_decay(training.weight_decay));
+}
+
+double learning_rate(const TrainingOptions& training, int64_t step) {
+  const double lr = training.lr;
+  const int64_t warmup = training.warmup_steps;
+  if (step < warmup) return lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  if (training.decay == "none") return lr;
+  const int64_t span = training.steps - 1 - warmup;
+  const double p = span > 0 ? std::min(1.0, static_cast<double>(step - warmup) / static_cast<double>(span)) : 1.0;
+  const double floor = training.min_lr_ratio * lr;
+  if (training.decay == "linear") return floor + (lr - floor) * (1.0 - p);
+  if (training.decay == "cosine") return floor + (lr - floor) * 0.5 * (1.0 + std::cos(M_PI * p));
+  throw std::invalid_argument("unknown learning-rate decay '" + training.decay + "'");
+}
+
+void set_learning_rate(torch::optim::Adam& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
 }  // namespace looplab::host

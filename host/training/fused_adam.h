@@ -25,4 +25,14 @@ class FusedAdam : public torch::optim::Adam {
 /// The optimizer of [training]: Adam with its lr, betas, eps and weight decay.
 std::unique_ptr<torch::optim::Adam> make_optimizer(const TrainingOptions& training, torch::nn::Module& model);
 
+/// The learning rate of 0-based step k (docs/model.md#optimiser): with W = warmup_steps,
+/// S = steps and m = min_lr_ratio * lr, lr * (k + 1) / W for k < W; then with
+/// p = (k - W) / (S - 1 - W) (p = 1 when S - 1 - W <= 0), lr for decay "none",
+/// m + (lr - m)(1 - p) for "linear", m + (lr - m)(1 + cos(pi p)) / 2 for "cosine". A function of
+/// k alone, so a resumed run continues the schedule exactly; the defaults give lr at every step.
+double learning_rate(const TrainingOptions& training, int64_t step);
+
+/// Sets the learning rate of every parameter group of `optimizer`.
+void set_learning_rate(torch::optim::Adam& optimizer, double lr);
+
 }  // namespace looplab::host

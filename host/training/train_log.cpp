@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -15,13 +16,18 @@ namespace looplab::host {
 
 namespace {
 
-// Keeps the rows of train.csv up to `steps_done`; replaced atomically, so a crash while resuming
-// leaves the old file whole.
-void truncate_train_csv(const std::string& path, int64_t steps_done) {
+// Keeps the rows of train.csv up to `steps_done` and returns its header ("" for an empty file,
+// which is removed); replaced atomically, so a crash while resuming leaves the old file whole.
+std::string truncate_train_csv(const std::string& path, int64_t steps_done) {
   std::ifstream in(path);
-  if (!in) return;
+  if (!in) throw std::runtime_error("cannot read " + path);
   std::string header, line, kept;
   std::getline(in, header);
+  if (header.empty()) {
+    in.close();
+    fs::remove(path);
+    return header;
+  }
   kept = header + "\n";
   while (std::getline(in, line)) {
     if (line.empty()) continue;
@@ -30,14 +36,24 @@ void truncate_train_csv(const std::string& path, int64_t steps_done) {
   }
   in.close();
   write_file_atomic(path, kept);
+  return header;
+}
+
+bool has_column(const std::string& header, const std::string& name) {
+  std::stringstream cells(header);
+  for (std::string cell; std::getline(cells, cell, ',');)
+    if (cell == name) return true;
+  return false;
 }
 
 }  // namespace
 
 TrainLog::TrainLog(const std::string& path, const std::vector<std::string>& scalar_names, int64_t steps_done)
     : path_(path) {
-  if (steps_done > 0) truncate_train_csv(path, steps_done);
-  const bool fresh = !fs::exists(path);
+  // Also at step 0: a run stopped before its first checkpoint logged rows it will take again.
+  const std::string header = fs::exists(path) ? truncate_train_csv(path, steps_done) : "";
+  const bool fresh = header.empty();
+  with_last_ = fresh || has_column(header, train_columns::kLossLast);
   csv_.open(path, std::ios::app);
   if (!csv_) throw std::runtime_error("cannot write " + path);
   if (fresh) {
@@ -47,24 +63,31 @@ TrainLog::TrainLog(const std::string& path, const std::vector<std::string>& scal
   }
 }
 
-void TrainLog::add(const StepRow& row, torch::Tensor loss, const std::vector<torch::Tensor>& scalars) {
+void TrainLog::add(const StepRow& row, torch::Tensor loss, torch::Tensor loss_last,
+                   const std::vector<torch::Tensor>& scalars) {
   rows_.push_back(row);
   losses_.push_back(std::move(loss));
+  last_losses_.push_back(std::move(loss_last));
   scalars_.insert(scalars_.end(), scalars.begin(), scalars.end());
 }
 
 bool TrainLog::flush() {
   if (rows_.empty()) return false;
-  auto loss_values = torch::stack(losses_).to(torch::kCPU, torch::kFloat64);
+  // One copy to the host for both losses.
+  const auto n = static_cast<int64_t>(rows_.size());
+  auto both = torch::cat({torch::stack(losses_), torch::stack(last_losses_)}).to(torch::kCPU, torch::kFloat64);
+  auto loss_values = both.narrow(0, 0, n).contiguous(), last_values = both.narrow(0, n, n).contiguous();
   torch::Tensor scalar_values;
   if (!scalars_.empty())
     scalar_values =
         torch::stack(scalars_).to(torch::kCPU, torch::kFloat64).view({static_cast<int64_t>(rows_.size()), -1});
   auto lv = loss_values.accessor<double, 1>();
+  auto llv = last_values.accessor<double, 1>();
   for (size_t r = 0; r < rows_.size(); ++r) {
     const auto& row = rows_[r];
-    csv_ << row.step << ',' << lv[r] << ',' << lv[r] / row.y_second_moment << ',' << row.loops << ',' << row.dims << ','
-         << row.points << ',' << row.elapsed_s;
+    csv_ << row.step << ',' << lv[r] << ',' << lv[r] / row.y_second_moment;
+    if (with_last_) csv_ << ',' << llv[r] << ',' << llv[r] / row.y_second_moment;
+    csv_ << ',' << row.loops << ',' << row.dims << ',' << row.points << ',' << row.elapsed_s;
     for (int64_t k = 0; scalar_values.defined() && k < scalar_values.size(1); ++k)
       csv_ << ',' << scalar_values[static_cast<int64_t>(r)][k].item<double>();
     csv_ << '\n';
@@ -75,6 +98,7 @@ bool TrainLog::flush() {
   last_loss_ = lv[static_cast<int64_t>(rows_.size()) - 1];
   rows_.clear();
   losses_.clear();
+  last_losses_.clear();
   scalars_.clear();
   return true;
 }

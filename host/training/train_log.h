@@ -22,12 +22,18 @@ struct StepRow {
 /// The rows of train.csv (common/run_dir.h train_columns, then one column per learned scalar).
 class TrainLog {
  public:
-  /// Opens `path` for appending. A resumed run (`steps_done` > 0) first drops the rows after
-  /// `steps_done`, so it appends where its checkpoint was; a new file gets the header.
+  /// Opens `path` for appending. An existing file (a resumed run) first loses the rows after
+  /// `steps_done`, so it appends where its checkpoint was, and keeps its header: one written
+  /// before loss_last existed (train_columns::without_loss_last) goes on without loss_last and
+  /// loss_last_norm. A new file gets the header of train_columns::all().
   TrainLog(const std::string& path, const std::vector<std::string>& scalar_names, int64_t steps_done);
 
-  /// Queues a step: its host-side row, its loss and a copy of each learned scalar (device tensors).
-  void add(const StepRow& row, torch::Tensor loss, const std::vector<torch::Tensor>& scalars);
+  /// Queues a step: its host-side row, its loss, the loss after its last iteration alone and a
+  /// copy of each learned scalar (device tensors).
+  void add(const StepRow& row, torch::Tensor loss, torch::Tensor loss_last, const std::vector<torch::Tensor>& scalars);
+
+  /// Whether the file has the loss_last columns (false: an older run's train.csv, resumed).
+  bool has_loss_last() const { return with_last_; }
 
   /// Writes the queued rows (one device-to-host copy) and clears the queue; returns false when
   /// nothing was queued. `last()` and `last_loss()` then describe the last row written.
@@ -40,7 +46,8 @@ class TrainLog {
   std::string path_;
   std::ofstream csv_;
   std::vector<StepRow> rows_;
-  std::vector<torch::Tensor> losses_, scalars_;
+  std::vector<torch::Tensor> losses_, last_losses_, scalars_;
+  bool with_last_ = true;
   StepRow last_;
   double last_loss_ = 0;
 };

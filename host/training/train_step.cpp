@@ -22,7 +22,7 @@ struct TrainStep::Graphs {
   int64_t loops = -1, points = -1;
   bool warmed = false;    // the stage's first (eager) step has run
   bool disabled = false;  // a capture failed: eager from now on
-  torch::Tensor xs, ys, loss;
+  torch::Tensor xs, ys, loss, last;
   std::unique_ptr<at::cuda::CUDAGraph> graph;
 
   void capture(SequenceModel& model, torch::optim::Optimizer& opt, const sdk::Prompts& prompts, int64_t window) {
@@ -38,9 +38,10 @@ struct TrainStep::Graphs {
       graph = std::make_unique<at::cuda::CUDAGraph>();
       graph->capture_begin();
       try {
-        auto l = model->loss(xs, ys, loops, window);
-        l.backward();
-        loss = l.detach();
+        auto l = model->window_loss(xs, ys, loops, window);
+        l.loss.backward();
+        loss = l.loss.detach();
+        last = l.last;
         graph->capture_end();
       } catch (...) {
         try {
@@ -63,14 +64,17 @@ struct TrainStep::Graphs {};
 
 TrainStep::TrainStep(SequenceModel model, std::shared_ptr<sdk::Task> task, torch::optim::Optimizer& optimizer,
                      c10::Device device, int64_t batch_size, int64_t window, bool cuda_graphs,
-                     std::shared_ptr<sdk::Logger> log)
+                     std::shared_ptr<sdk::Logger> log, double grad_clip)
     : model_(std::move(model)),
       task_(std::move(task)),
       optimizer_(optimizer),
       device_(device),
       batch_size_(batch_size),
       window_(window),
+      grad_clip_(grad_clip),
       log_(std::move(log)) {
+  for (const auto& group : optimizer_.param_groups())
+    params_.insert(params_.end(), group.params().begin(), group.params().end());
   if (cuda_graphs && device_.is_cuda()) {
     if (cuda_graphs_compiled() && torch::cuda::is_available())
       graphs_ = std::make_unique<Graphs>();
@@ -81,12 +85,32 @@ TrainStep::TrainStep(SequenceModel model, std::shared_ptr<sdk::Task> task, torch
 
 TrainStep::~TrainStep() = default;
 
+torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads, norms;
+  for (const auto& p : params)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return {};
+  for (const auto& g : grads) norms.push_back(g.norm(2).to(torch::kFloat64));
+  auto total = torch::stack(norms).norm(2);
+  // max_norm / N >= 1 (N = 0 gives inf) clamps to exactly 1: gradients within the bound stay as they are.
+  auto scale = torch::div(torch::scalar_tensor(max_norm, total.options()), total).clamp_max(1.0);
+  for (auto& g : grads) g.mul_(scale.to(g.dtype()));
+  return total;
+}
+
+void TrainStep::clip_gradients() {
+  if (grad_clip_ > 0) clip_grad_norm(params_, grad_clip_);
+}
+
 torch::Tensor TrainStep::eager(const sdk::Prompts& prompts, int64_t loops) {
-  auto loss = model_->loss(prompts.xs, prompts.ys, loops, window_);
+  auto l = model_->window_loss(prompts.xs, prompts.ys, loops, window_);
   optimizer_.zero_grad();
-  loss.backward();
+  l.loss.backward();
+  clip_gradients();
   optimizer_.step();
-  return loss.detach();
+  last_ = l.last;
+  return l.loss.detach();
 }
 
 #if defined(LOOPLAB_WITH_CUDA)
@@ -125,8 +149,10 @@ torch::Tensor TrainStep::operator()(int64_t loops, int64_t dims, int64_t points,
     g.ys.copy_(prompts.ys);
   }
   g.graph->replay();
+  clip_gradients();
   optimizer_.step();
-  return g.loss.clone();  // replay overwrites g.loss
+  last_ = g.last.clone();  // replay overwrites g.last and g.loss
+  return g.loss.clone();
 }
 
 #else

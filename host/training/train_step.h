@@ -11,10 +11,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace looplab::host {
 
-/// Fresh prompts, the truncated-window loss, backward, optimizer update.
+/// Fresh prompts, the truncated-window loss, backward, gradient clipping (`grad_clip` > 0),
+/// optimizer update.
 ///
 /// With `cuda_graphs` on a CUDA device the forward and backward pass of each fixed shape
 /// (iterations b, points n: one curriculum stage) is captured once into a CUDA graph and then
@@ -26,7 +28,8 @@ namespace looplab::host {
 class TrainStep {
  public:
   TrainStep(SequenceModel model, std::shared_ptr<sdk::Task> task, torch::optim::Optimizer& optimizer,
-            c10::Device device, int64_t batch_size, int64_t window, bool cuda_graphs, std::shared_ptr<sdk::Logger> log);
+            c10::Device device, int64_t batch_size, int64_t window, bool cuda_graphs, std::shared_ptr<sdk::Logger> log,
+            double grad_clip = 0.0);
   ~TrainStep();
   TrainStep(const TrainStep&) = delete;
   TrainStep& operator=(const TrainStep&) = delete;
@@ -35,17 +38,25 @@ class TrainStep {
   /// loss as a detached 0-dim tensor on the device (no host synchronisation).
   torch::Tensor operator()(int64_t loops, int64_t dims, int64_t points, at::Generator& gen);
 
+  /// The last step's MSE after its final (b-th) iteration alone, from the same forward pass:
+  /// a detached 0-dim tensor on the device (equal to the loss when the window is one iteration).
+  const torch::Tensor& last_iteration_loss() const { return last_; }
+
   /// Whether steps are being replayed from a CUDA graph.
   bool replaying() const;
 
  private:
   torch::Tensor eager(const sdk::Prompts& prompts, int64_t loops);
+  void clip_gradients();
 
   SequenceModel model_;
   std::shared_ptr<sdk::Task> task_;
   torch::optim::Optimizer& optimizer_;
   c10::Device device_;
   int64_t batch_size_, window_;
+  double grad_clip_;
+  std::vector<torch::Tensor> params_;  // what clipping scales
+  torch::Tensor last_;
   std::shared_ptr<sdk::Logger> log_;
   struct Graphs;  // CUDA graph state; defined only where LibTorch has CUDA
   std::unique_ptr<Graphs> graphs_;
@@ -53,5 +64,11 @@ class TrainStep {
 
 /// Whether this build of looplab can capture CUDA graphs (LibTorch with CUDA at build time).
 bool cuda_graphs_compiled();
+
+/// Scales the gradients of `params` (those that have one) by min(1, max_norm / N), N their
+/// global L2 norm, on the device without a host synchronisation: gradients whose norm is at
+/// most max_norm are left exactly as they are. Returns N (0-dim tensor; undefined when no
+/// parameter has a gradient).
+torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm);
 
 }  // namespace looplab::host

@@ -71,8 +71,10 @@ TrainResult Trainer::train(const std::atomic<bool>& stop) {
   for (const auto& [name, value] : scalars) scalar_names.push_back(name);
   TrainLog train_log(run_dir_.train_csv(), scalar_names, result.steps_done);
 
+  if (!train_log.has_loss_last())
+    log_->warn("train.csv was started by an older looplab without loss_last; continuing with its columns");
   TrainStep step(model_, task_, opt, device_, cfg_.training.batch_size, cfg_.model.window, cfg_.training.cuda_graphs,
-                 log_);
+                 log_, cfg_.training.grad_clip);
   const auto t0 = Clock::now();
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(Clock::now() - t0).count(); };
   const int64_t start_step = result.steps_done;
@@ -98,12 +100,15 @@ TrainResult Trainer::train(const std::atomic<bool>& stop) {
     }
     const int64_t i = result.steps_done;
     const int64_t b = cfg_.loops.at(i), dims = cfg_.dims.at(i), pts = cfg_.points.at(i);
+    // The schedule is a function of the step index: a resumed run continues it exactly.
+    set_learning_rate(opt, learning_rate(cfg_.training, i));
     auto loss = step(b, dims, pts, gen);
     ++result.steps_done;
     // A copy: the optimizer updates a learned scalar in place before the rows are flushed.
     std::vector<torch::Tensor> traced;
     for (auto& [name, value] : scalars) traced.push_back(value.detach().reshape({}).clone());
-    train_log.add({result.steps_done, b, dims, pts, elapsed(), task_->y_second_moment(dims)}, loss, traced);
+    train_log.add({result.steps_done, b, dims, pts, elapsed(), task_->y_second_moment(dims)}, loss,
+                  step.last_iteration_loss(), traced);
     if (result.steps_done % cfg_.training.log_every == 0) flush();
     if (cfg_.training.checkpoint_every > 0 && result.steps_done % cfg_.training.checkpoint_every == 0 &&
         result.steps_done < cfg_.training.steps)

@@ -80,15 +80,20 @@ TEST(CompareLabels, FlattenIndexesArraysOfTablesAndUnquotesStrings) {
 }
 
 // A finished run directory with hand-written metrics: model error = scale / (examples + 1).
-std::string fake_run(const std::string& root, const std::string& name, int loops, double scale, bool with_lr) {
+// With `with_last`, train.csv has loss_last and loss_last_norm (= loss_norm / 2); without, it is an
+// older run's.
+std::string fake_run(const std::string& root, const std::string& name, int loops, double scale, bool with_lr,
+                     bool with_last = false) {
   const auto dir = root + "/" + name;
   test::write_file(dir + "/resolved.toml", "[run]\nname = \"" + name +
                                                "\"\n[task]\nn_dims = 2\n[model]\nlooped = true\n"
                                                "loops = " +
                                                std::to_string(loops) + "\n[outputs]\nmoving_average = 2\n");
-  std::string train = std::string("step,loss,loss_norm,loops,dims,points,elapsed_s") + (with_lr ? ",lr" : "") + "\n";
+  std::string train = std::string("step,loss,loss_norm,") + (with_last ? "loss_last,loss_last_norm," : "") +
+                      "loops,dims,points,elapsed_s" + (with_lr ? ",lr" : "") + "\n";
   for (int s = 0; s < 4; ++s)
-    train += std::to_string(s) + ",1," + std::to_string(scale * (4 - s)) + "," + std::to_string(loops) + ",2,4,0" +
+    train += std::to_string(s) + ",1," + std::to_string(scale * (4 - s)) + "," +
+             (with_last ? "0.5," + std::to_string(scale * (4 - s) / 2) + "," : "") + std::to_string(loops) + ",2,4,0" +
              (with_lr ? ",0.5" : "") + "\n";
   test::write_file(dir + "/train.csv", train);
   std::string eval = "predictor,iterations,examples,err_mean,err_lo,err_hi\n";
@@ -106,14 +111,18 @@ std::string fake_run(const std::string& root, const std::string& name, int loops
 TEST(Compare, WritesOverlayFiguresAndATableOfFinalNumbers) {
   const auto root = test::temp_dir("compare");
   const auto a = fake_run(root, "a", 5, 0.2, false);
-  const auto b = fake_run(root, "b", 10, 0.1, true);
+  const auto b = fake_run(root, "b", 10, 0.1, true, /*with_last=*/true);
   const auto md_path = compare_runs({a, b}, root + "/out");
   for (const auto* f : {"train_loss.png", "error_vs_iterations.png", "error_vs_examples.png", "train_loss.csv"})
     EXPECT_TRUE(fs::exists(root + "/out/" + f)) << f;
   const auto md = test::read_file(md_path);
-  // Labels from the one setting that differs; b, the error at i = d = 2 and i = last = 3, lr.
-  EXPECT_TRUE(contains(md, "| loops=5 | 5 | 3 | 0.3 | 0.0667 | 0.05 |")) << md;
-  EXPECT_TRUE(contains(md, "| loops=10 | 10 | 3 | 0.15 | 0.0333 | 0.025 |")) << md;
+  // Labels from the one setting that differs; b, the losses' moving averages (loss_last: "–" for
+  // the older run without it), the error at i = d = 2 and i = last = 3, lr.
+  EXPECT_TRUE(contains(md, "| loss (MA) | loss_last (MA) |")) << md;
+  EXPECT_TRUE(contains(md, "| loops=5 | 5 | 3 | 0.3 | – | 0.0667 | 0.05 |")) << md;
+  EXPECT_TRUE(contains(md, "| loops=10 | 10 | 3 | 0.15 | 0.075 | 0.0333 | 0.025 |")) << md;
+  // loss_last is not taken for a learned scalar.
+  EXPECT_FALSE(contains(md, "final loss_last")) << md;
   EXPECT_TRUE(contains(md, "final lr |")) << md;
   EXPECT_TRUE(contains(md, "| 0.5 |")) << md;
   // The iteration curve comes from eval.csv here: errors at k = b and k = 4b.
