@@ -125,7 +125,9 @@ class SeriesReader {
     return out;
   }
 
-  std::vector<Point> points(const sdk::Series& s) {
+  // The plottable points of series s. `keep_zeros`: on a log y axis keep values of 0 too (a
+  // floor will draw them; see LineStyle::floor_below).
+  std::vector<Point> points(const sdk::Series& s, bool keep_zeros = false) {
     const sdk::Table& table = load(s);
     const bool banded = !s.band_lo.empty() || !s.band_hi.empty();
     if (banded && (s.band_lo.empty() || s.band_hi.empty())) {
@@ -137,21 +139,21 @@ class SeriesReader {
     const size_t lo_i = banded ? column(s, table, s.band_lo, "band_lo") : kNoColumn;
     const size_t hi_i = banded ? column(s, table, s.band_hi, "band_hi") : kNoColumn;
 
-    auto plottable = [](std::optional<double> v, bool log_axis) {
-      return v && std::isfinite(*v) && (!log_axis || *v > 0.0);
+    auto plottable = [](std::optional<double> v, bool log_axis, bool zero_ok = false) {
+      return v && std::isfinite(*v) && (!log_axis || *v > 0.0 || (zero_ok && *v == 0.0));
     };
     std::vector<Point> out;
     for (const auto& row : table.rows) {
       if (wi != kNoColumn && row[wi] != s.where_value) continue;
       const auto x = parse_number(row[xi]);
       const auto y = parse_number(row[yi]);
-      if (!plottable(x, figure_.log_x) || !plottable(y, figure_.log_y)) continue;
+      if (!plottable(x, figure_.log_x) || !plottable(y, figure_.log_y, keep_zeros)) continue;
       Point p{*x, *y, *y, *y};
       if (banded) {
         const auto lo = parse_number(row[lo_i]);
         const auto hi = parse_number(row[hi_i]);
-        if (plottable(lo, figure_.log_y)) p.lo = *lo;
-        if (plottable(hi, figure_.log_y)) p.hi = *hi;
+        if (plottable(lo, figure_.log_y, keep_zeros)) p.lo = *lo;
+        if (plottable(hi, figure_.log_y, keep_zeros)) p.hi = *hi;
       }
       out.push_back(p);
     }
@@ -337,15 +339,78 @@ struct LinePlots {
   std::string dat;
   std::vector<std::string> plots, skipped;
   int64_t blocks = 0;
+  double floor = 0;  // > 0: values below the threshold are drawn here (LineStyle::floor_below)
+  size_t longest_title = 0;
 };
 
-LinePlots line_plots(const sdk::FigureSpec& figure, SeriesReader& reader, const std::string& dat_name) {
+// "1e-8", "0.001": a threshold as a legend writes it.
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  std::string out = buf;
+  const auto e = out.find("e-0");
+  if (e != std::string::npos) out.erase(e + 2, 1);
+  const auto p = out.find("e+0");
+  if (p != std::string::npos) out.erase(p + 2, 1);
+  return out;
+}
+
+// The floor of a log-y figure (LineStyle::floor_below): a decade under the smallest value at or
+// above the threshold, when some value is below it; 0 when nothing needs clamping.
+double y_floor(const std::vector<std::vector<Point>>& series, double below) {
+  double informative = INFINITY;
+  bool clamped = false;
+  for (const auto& pts : series)
+    for (const auto& p : pts)
+      for (double v : {p.y, p.lo, p.hi}) {
+        if (v < below)
+          clamped = true;
+        else
+          informative = std::min(informative, v);
+      }
+  return clamped && std::isfinite(informative) ? informative / 10 : 0.0;
+}
+
+// The legend's note for a series with points below the threshold, "" when it has none.
+std::string floor_note(const std::vector<Point>& pts, double below) {
+  size_t count = 0;
+  for (const auto& p : pts) count += p.y < below;
+  if (count == 0) return "";
+  size_t tail = 0;  // points below the threshold at the end of the series
+  while (tail < pts.size() && pts[pts.size() - 1 - tail].y < below) ++tail;
+  const std::string threshold = "< " + short_number(below);
+  if (tail == count) return " (" + threshold + " from x = " + sdk::Table::num(pts[pts.size() - tail].x) + ")";
+  return " (" + threshold + " at " + std::to_string(count) + (count == 1 ? " point)" : " points)");
+}
+
+LinePlots line_plots(const sdk::FigureSpec& figure, SeriesReader& reader, const std::string& dat_name,
+                     const LineStyle& style) {
   LinePlots out;
+  const double below = figure.log_y ? style.floor_below : 0.0;
+  std::vector<std::vector<Point>> all;
+  for (const auto& s : figure.series) all.push_back(reader.points(s, below > 0));
+  if (below > 0) out.floor = y_floor(all, below);
+  if (below > 0 && out.floor <= 0) {  // no floor after all: zeros cannot be drawn on a log axis
+    for (auto& pts : all) {
+      pts.erase(std::remove_if(pts.begin(), pts.end(), [](const Point& p) { return p.y <= 0; }), pts.end());
+      for (auto& p : pts) {
+        if (p.lo <= 0) p.lo = p.y;
+        if (p.hi <= 0) p.hi = p.y;
+      }
+    }
+  }
+  // A clamped column: the value itself, or the floor where it is below the threshold.
+  auto column = [&](int c) {
+    if (out.floor <= 0) return std::to_string(c);
+    return "($" + std::to_string(c) + " < " + sdk::Table::num(below) + " ? " + sdk::Table::num(out.floor) + " : $" +
+           std::to_string(c) + ")";
+  };
+  std::vector<std::string> faint_plots, plots;
   std::ostringstream dat;
   dat << "# data of figure '" << one_line(figure.name) << "': one block per series (gnuplot index)\n";
   for (size_t k = 0; k < figure.series.size(); ++k) {
     const auto& s = figure.series[k];
-    const auto pts = reader.points(s);
+    const auto& pts = all[k];
     if (pts.empty()) {
       out.skipped.push_back(s.label);
       continue;
@@ -361,15 +426,27 @@ LinePlots line_plots(const sdk::FigureSpec& figure, SeriesReader& reader, const 
     }
     const std::string color = gp_quote(kColors[k % std::size(kColors)]);
     const std::string source = gp_quote(dat_name) + " index " + std::to_string(out.blocks);
-    if (banded) {
-      out.plots.push_back(source + " using 1:3:4 with filledcurves fillcolor rgb " + color +
-                          " fillstyle transparent solid 0.2 noborder notitle");
+    const std::string note = out.floor > 0 ? floor_note(pts, below) : "";
+    out.longest_title = std::max(out.longest_title, s.label.size() + note.size());
+    const std::string y = note.empty() ? "2" : column(2);
+    if (std::find(style.faint.begin(), style.faint.end(), k) != style.faint.end()) {
+      faint_plots.push_back(source + " using 1:" + y + " with lines linewidth 1 linecolor rgb '#c0c0c0' title " +
+                            gp_quote(s.label + note));
+      ++out.blocks;
+      continue;
     }
-    const char* style = pts.size() <= kMaxPointsWithMarkers ? "linespoints pointtype 7 pointsize 0.6" : "lines";
-    out.plots.push_back(source + " using 1:2 with " + style + " linewidth 2 linecolor rgb " + color + " title " +
-                        gp_quote(s.label));
+    if (banded) {
+      plots.push_back(source + " using 1:" + column(3) + ":" + column(4) + " with filledcurves fillcolor rgb " + color +
+                      " fillstyle transparent solid 0.2 noborder notitle");
+    }
+    const char* line = pts.size() <= kMaxPointsWithMarkers ? "linespoints pointtype 7 pointsize 0.6" : "lines";
+    plots.push_back(source + " using 1:" + y + " with " + line + " linewidth 2 linecolor rgb " + color + " title " +
+                    gp_quote(s.label + note));
     ++out.blocks;
   }
+  // Faint curves first, so that the others are drawn over them.
+  out.plots = faint_plots;
+  out.plots.insert(out.plots.end(), plots.begin(), plots.end());
   out.dat = dat.str();
   return out;
 }
@@ -378,16 +455,21 @@ LinePlots line_plots(const sdk::FigureSpec& figure, SeriesReader& reader, const 
 
 std::string render_figure(const sdk::FigureSpec& figure, const std::map<std::string, std::string>& tables,
                           const std::string& out_dir) {
+  return render_figure(figure, tables, out_dir, LineStyle{});
+}
+
+std::string render_figure(const sdk::FigureSpec& figure, const std::map<std::string, std::string>& tables,
+                          const std::string& out_dir, const LineStyle& style) {
   check_name(figure.name);
   SeriesReader reader(figure, tables);
   if (figure.kind != sdk::FigureKind::Lines) return render_grid(figure, reader, out_dir);
   const auto files = figure_files(figure, out_dir);
-  const auto lines = line_plots(figure, reader, files.dat);
+  const auto lines = line_plots(figure, reader, files.dat, style);
   write_file_atomic((files.dir / files.dat).string(), lines.dat);
 
   // Short labels sit right of the plot; long ones (compare's setting lists) go under it, one
   // per line, on a taller canvas, so that they never squeeze the plot itself.
-  size_t longest = 0;
+  size_t longest = lines.longest_title;  // with the floor notes; series without points count too
   for (const auto& s : figure.series) longest = std::max(longest, s.label.size());
   const bool key_below = longest > kMaxLabelBesidePlot;
   const int height = 600 + (key_below ? 20 * static_cast<int>(lines.blocks) : 0);
@@ -396,6 +478,19 @@ std::string render_figure(const sdk::FigureSpec& figure, const std::map<std::str
   write_script_head(gp, figure, files, 900, height);
   if (figure.log_x) gp << "set logscale x 10\n";
   if (figure.log_y) gp << "set logscale y 10\n";
+  // Autoscaled top, capped: `*<max` lets gnuplot pick it unless it lies above y_max.
+  const std::string top = style.y_max > 0 ? "*<" + sdk::Table::num(style.y_max) : "*";
+  if (style.y_max > 0 && lines.floor <= 0 && !lines.plots.empty()) gp << "set yrange [*:" << top << "]\n";
+  if (lines.floor > 0) {
+    // The floor a little above the bottom of the axis, as a dashed line that says what it is.
+    const std::string floor = sdk::Table::num(lines.floor);
+    gp << "# values below " << sdk::Table::num(style.floor_below) << " are drawn at the floor, " << floor << "\n"
+       << "set yrange [" << sdk::Table::num(lines.floor / 2) << ":" << top << "]\n"
+       << "set arrow 1 from graph 0, first " << floor << " to graph 1, first " << floor
+       << " nohead dashtype 2 linewidth 1 linecolor rgb '#909090' back\n"
+       << "set label 1 " << gp_quote("below " + short_number(style.floor_below) + ": drawn at this floor")
+       << " at graph 0.99, first " << floor << " right offset 0,0.7 font ',9' textcolor rgb '#707070'\n";
+  }
   gp << "set grid xtics ytics mxtics mytics linecolor rgb '#d0d0d0', linecolor rgb '#eeeeee'\n";
   gp << (key_below ? "set key bmargin left vertical Left reverse maxcols 1 noautotitle\n"
                    : "set key outside right top noautotitle\n");

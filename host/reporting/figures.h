@@ -30,6 +30,30 @@ namespace looplab::host {
 std::string render_figure(const sdk::FigureSpec& figure, const std::map<std::string, std::string>& tables,
                           const std::string& out_dir);
 
+/// How the host's own line figures are drawn beyond sdk::FigureSpec (analyses get the defaults).
+struct LineStyle {
+  /// Log y axis only, 0 = off: y values and band edges below this, 0 included, count as exact
+  /// (least squares beyond d examples reaches ~1e-15) and do not set the y range. When some
+  /// value is below it and some are not, those values are drawn at the floor F = (smallest
+  /// value >= floor_below) / 10, a decade under the informative curves (the .dat keeps them as
+  /// they are, the script clamps); F is a dashed grey line labelled "below <floor_below>: drawn
+  /// at this floor", the y axis starts at F / 2, and each series with such a y gets
+  /// " (< floor_below from x = X)" in its legend, X the first x from which every y is below
+  /// (" (< floor_below at K points)" when they do not run to the end). Nothing below it, or
+  /// nothing else: drawn as without the style.
+  double floor_below = 0;
+  /// 0 = off: the y axis ends at this value at most; curves above it leave the frame (least
+  /// squares at exactly d examples, an interpolation peak of 1e3-1e5 on a non-linear task).
+  double y_max = 0;
+  /// Indices into figure.series drawn faint: a thin light-grey line without markers, under the
+  /// others (a raw curve behind its moving average).
+  std::vector<size_t> faint;
+};
+
+/// render_figure with `style` (Lines figures; grid kinds ignore it).
+std::string render_figure(const sdk::FigureSpec& figure, const std::map<std::string, std::string>& tables,
+                          const std::string& out_dir, const LineStyle& style);
+
 /// Trailing moving average: out[i] = mean(v[max(0,i-window+1) .. i]). A non-finite value
 /// affects only the windows that contain it. Throws std::invalid_argument when window < 1.
 std::vector<double> moving_average(const std::vector<double>& values, int64_t window);

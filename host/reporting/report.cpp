@@ -1,6 +1,7 @@
 #include "reporting/report.h"
 
 #include "common/files.h"
+#include "reporting/run_figures.h"
 
 #include <looplab/sdk/task.h>
 
@@ -50,11 +51,6 @@ std::string cell(const std::string& text) {
   return out;
 }
 
-std::string display_name(std::string name) {
-  std::replace(name.begin(), name.end(), '_', ' ');
-  return name;
-}
-
 // A link destination with spaces or parentheses must be wrapped in <>.
 std::string link_target(const std::string& path) {
   return path.find_first_of(" ()<>") == std::string::npos ? path : "<" + path + ">";
@@ -67,6 +63,13 @@ std::string alt_text(const std::string& caption) {
     out += (c == '\n' || c == '\r') ? ' ' : c;
   }
   return out;
+}
+
+// A baseline's label in the table, else its eval.csv id as it is.
+std::string table_name(const std::string& predictor, const std::vector<std::pair<std::string, std::string>>& labels) {
+  for (const auto& [id, label] : labels)
+    if (id == predictor && !label.empty()) return label;
+  return predictor;
 }
 
 struct KeyPoint {
@@ -125,8 +128,8 @@ std::vector<KeyPoint> key_points(const ReportInputs& in) {
 }
 
 // "1.8× higher than least squares (0.0001)", or without a ratio when it is undefined.
-std::string relation(double model, double other, const std::string& name) {
-  const std::string tail = display_name(name) + " (" + fmt(other) + ")";
+std::string relation(double model, double other, const std::string& label) {
+  const std::string tail = label + " (" + fmt(other) + ")";
   if (!std::isfinite(model) || !std::isfinite(other) || other <= 0.0 || model <= 0.0) {
     return "compared with " + tail;
   }
@@ -169,7 +172,7 @@ std::string comparison(const ReportInputs& in, const EvalIndex& index,
         if (r->err_mean < 1e-9)
           ls_exact = "; least squares is exact here (" + fmt(r->err_mean) + ")";
         else
-          parts.push_back(relation(model->err_mean, r->err_mean, predictor));
+          parts.push_back(relation(model->err_mean, r->err_mean, predictor_label(predictor, in.labels)));
       }
       ls_found = true;
     } else if (best == nullptr || r->err_mean < best->err_mean) {
@@ -177,7 +180,8 @@ std::string comparison(const ReportInputs& in, const EvalIndex& index,
     }
   }
   if (best != nullptr) {
-    parts.push_back(relation(model->err_mean, best->err_mean, best->predictor) + ", the best other baseline");
+    parts.push_back(relation(model->err_mean, best->err_mean, predictor_label(best->predictor, in.labels)) +
+                    ", the best other baseline");
   }
   for (size_t i = 0; i < parts.size(); ++i) {
     out << (i == 0 ? ", " : (i + 1 == parts.size() ? " and " : ", ")) << parts[i];
@@ -206,7 +210,7 @@ void write_key_numbers(std::ostream& out, const ReportInputs& in) {
   for (const auto& [predictor, iterations] : rows) {
     std::string its = predictor != kModelPredictor && iterations == 0 ? "–" : std::to_string(iterations);
     if (predictor == kModelPredictor && iterations == in.trained_loops) its += " (trained)";
-    out << "| " << cell(predictor) << " | " << its << " |";
+    out << "| " << cell(table_name(predictor, in.labels)) << " | " << its << " |";
     for (const auto& kp : points) {
       const EvalRow* r = index.find(predictor, iterations, kp.examples);
       if (r == nullptr) {

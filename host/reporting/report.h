@@ -20,6 +20,10 @@ struct ReportInputs {
   /// Model rows have predictor "model" (possibly several iteration counts); baselines have
   /// their names and iterations 0.
   std::vector<EvalRow> eval;
+  /// Label of each baseline's predictor id ("least squares"), used in the key-number table
+  /// (an id without one is shown as it is) and the sentence (an id without one is written
+  /// with its underscores as spaces).
+  std::vector<std::pair<std::string, std::string>> labels;
   /// Caption and PNG path relative to the report, in display order.
   std::vector<std::pair<std::string, std::string>> figures;
   /// Label and value, e.g. {"steps", "6000"}, {"wall time", "7m12s"}, {"device", "cpu (2 threads)"}.

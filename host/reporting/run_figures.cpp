@@ -3,11 +3,21 @@
 #include "common/csv.h"
 #include "reporting/figures.h"
 
+#include <algorithm>
 #include <filesystem>
 
 namespace fs = std::filesystem;
 
 namespace looplab::host {
+
+std::string predictor_label(const std::string& predictor,
+                            const std::vector<std::pair<std::string, std::string>>& labels) {
+  for (const auto& [id, label] : labels)
+    if (id == predictor && !label.empty()) return label;
+  std::string out = predictor;
+  std::replace(out.begin(), out.end(), '_', ' ');
+  return out;
+}
 
 namespace {
 
@@ -16,12 +26,12 @@ std::string relative_png(const std::string& png, const RunDir& dir) { return fs:
 std::pair<std::string, std::string> error_figure(const RunDir& dir, const std::vector<EvalRow>& rows,
                                                  const RunFigureInputs& in) {
   sdk::Table curves{{"label", "examples", "err_mean", "err_lo", "err_hi"}, {}};
-  std::vector<std::string> labels;
+  std::vector<std::pair<std::string, bool>> labels;  // legend label, whether a model curve
   for (const auto& r : rows) {
-    std::string label = r.predictor;
-    if (r.predictor == kModelPredictor)
-      label = in.looped ? "model, " + std::to_string(r.iterations) + " iterations" : "model";
-    if (labels.empty() || labels.back() != label) labels.push_back(label);
+    const bool model = r.predictor == kModelPredictor;
+    std::string label = predictor_label(r.predictor, in.labels);
+    if (model) label = in.looped ? "model, " + std::to_string(r.iterations) + " iterations" : "model";
+    if (labels.empty() || labels.back().first != label) labels.emplace_back(label, model);
     curves.rows.push_back({label, std::to_string(r.examples), sdk::Table::num(r.err_mean), sdk::Table::num(r.err_lo),
                            sdk::Table::num(r.err_hi)});
   }
@@ -34,13 +44,16 @@ std::pair<std::string, std::string> error_figure(const RunDir& dir, const std::v
                       false,
                       true,
                       {}};
-  for (const auto& label : labels) {
+  for (const auto& [label, model] : labels) {
     sdk::Series s{label, "curves", "examples", "err_mean", "label", label, "", ""};
-    if (label.rfind(kModelPredictor, 0) == 0) s.band_lo = "err_lo", s.band_hi = "err_hi";
+    if (model) s.band_lo = "err_lo", s.band_hi = "err_hi";
     err.series.push_back(s);
   }
+  LineStyle style;
+  style.floor_below = kExactError;
+  style.y_max = kErrorAxisMax;
   return {"Normalized error vs in-context examples (90% bootstrap band)",
-          relative_png(render_figure(err, {{"curves", curves_csv}}, dir.figures()), dir)};
+          relative_png(render_figure(err, {{"curves", curves_csv}}, dir.figures(), style), dir)};
 }
 
 std::pair<std::string, std::string> loss_figure(const RunDir& dir, const RunFigureInputs& in) {
@@ -64,8 +77,10 @@ std::pair<std::string, std::string> loss_figure(const RunDir& dir, const RunFigu
       true,
       {{"raw", "loss", "step", "loss_norm", "", "", "", ""},
        {"moving average (" + std::to_string(in.moving_average) + ")", "loss", "step", "loss_norm_ma", "", "", "", ""}}};
+  LineStyle style;
+  style.faint = {0};  // the raw loss, under its moving average
   return {"Training loss, raw and moving average",
-          relative_png(render_figure(lf, {{"loss", loss_csv}}, dir.figures()), dir)};
+          relative_png(render_figure(lf, {{"loss", loss_csv}}, dir.figures(), style), dir)};
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "common/csv.h"
 #include "reporting/figures.h"
 #include "reporting/report.h"
+#include "reporting/run_figures.h"
 
 #include "test_support.h"
 
@@ -329,6 +330,131 @@ TEST_F(RenderFigure, UnknownTableOrColumnThrowsNamingIt) {
   EXPECT_FALSE(fs::exists(dir_ / "bad.png"));
 }
 
+// model: 1, 0.5, 0.2, 0.1, 0.05 (band x0.5 .. x2); least squares exact from i = 2 on (0 at i = 4).
+std::string write_exact_csv(const std::string& path) {
+  sdk::Table t{{"predictor", "examples", "err_mean", "err_lo", "err_hi"}, {}};
+  const double model[] = {1, 0.5, 0.2, 0.1, 0.05}, ls[] = {1, 0.5, 1e-15, 3e-16, 0};
+  for (int i = 0; i < 5; ++i) {
+    t.rows.push_back({"model", std::to_string(i), sdk::Table::num(model[i]), sdk::Table::num(model[i] / 2),
+                      sdk::Table::num(model[i] * 2)});
+    t.rows.push_back(
+        {"least_squares", std::to_string(i), sdk::Table::num(ls[i]), sdk::Table::num(ls[i]), sdk::Table::num(ls[i])});
+  }
+  write_csv(path, t);
+  return path;
+}
+
+TEST_F(RenderFigure, ExactValuesAreDrawnAtAFloorUnderTheInformativeCurves) {
+  if (!gnuplot_on_path()) GTEST_SKIP() << "gnuplot is not installed";
+  const auto csv = write_exact_csv(path("exact.csv"));
+  sdk::FigureSpec fig;
+  fig.name = "exact";
+  fig.log_y = true;
+  fig.series.push_back({"model", "eval", "examples", "err_mean", "predictor", "model", "err_lo", "err_hi"});
+  fig.series.push_back({"least squares", "eval", "examples", "err_mean", "predictor", "least_squares", "", ""});
+  // Without the style: the axis spans whatever is there, no floor.
+  render_figure(fig, {{"eval", csv}}, path("plain"));
+  EXPECT_EQ(slurp(fs::path(path("plain")) / "exact.gp").find("yrange"), std::string::npos);
+  LineStyle style;
+  style.floor_below = 1e-8;
+  render_figure(fig, {{"eval", csv}}, path("floor"), style);
+  const auto gp = slurp(fs::path(path("floor")) / "exact.gp");
+  // The smallest informative value is the model's band edge 0.025: the floor is a decade under
+  // it, drawn as a labelled dashed line, and the axis starts at half the floor.
+  const std::string floor = sdk::Table::num(0.025 / 10);
+  EXPECT_NE(gp.find("set yrange [" + sdk::Table::num(0.025 / 10 / 2) + ":*]"), std::string::npos) << gp;
+  EXPECT_NE(gp.find("set arrow 1 from graph 0, first " + floor + " to graph 1, first " + floor), std::string::npos)
+      << gp;
+  EXPECT_NE(gp.find("'below 1e-8: drawn at this floor'"), std::string::npos) << gp;
+  EXPECT_NE(gp.find("index 1 using 1:($2 < 1e-08 ? " + floor + " : $2) with linespoints"), std::string::npos) << gp;
+  EXPECT_NE(gp.find("title 'least squares (< 1e-8 from x = 2)'"), std::string::npos) << gp;
+  EXPECT_NE(gp.find("title 'model'"), std::string::npos) << gp;  // nothing of the model is below
+  // The data keep the exact values, the zero included.
+  const auto blocks = dat_blocks(fs::path(path("floor")) / "exact.dat");
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(blocks[1], (std::vector<std::vector<double>>{{0, 1}, {1, 0.5}, {2, 1e-15}, {3, 3e-16}, {4, 0}}));
+  EXPECT_GT(fs::file_size(fs::path(path("floor")) / "exact.png"), 0u);
+  // On a linear axis the style changes nothing.
+  fig.log_y = false;
+  render_figure(fig, {{"eval", csv}}, path("linear"), style);
+  EXPECT_EQ(slurp(fs::path(path("linear")) / "exact.gp").find("yrange"), std::string::npos);
+  fig.log_y = true;
+  // Exact values that do not run to the end are counted instead.
+  sdk::Table dip{{"examples", "err"}, {{"0", "1"}, {"1", "1e-12"}, {"2", "0.5"}, {"3", "0"}, {"4", "0.3"}}};
+  write_csv(path("dip.csv"), dip);
+  fig.series = {{"dip", "dip", "examples", "err", "", "", "", ""}};
+  render_figure(fig, {{"dip", path("dip.csv")}}, path("floor"), style);
+  const auto dip_gp = slurp(fs::path(path("floor")) / "exact.gp");
+  EXPECT_NE(dip_gp.find("'dip (< 1e-8 at 2 points)'"), std::string::npos) << dip_gp;
+  EXPECT_NE(dip_gp.find("set yrange [" + sdk::Table::num(0.3 / 10 / 2) + ":*]"), std::string::npos) << dip_gp;
+  // A cap bounds the autoscaled top, with or without a floor.
+  style.y_max = 10;
+  render_figure(fig, {{"dip", path("dip.csv")}}, path("capped"), style);
+  EXPECT_NE(slurp(fs::path(path("capped")) / "exact.gp").find("set yrange [" + sdk::Table::num(0.3 / 10 / 2) + ":*<10]"),
+            std::string::npos);
+  style.floor_below = 0;
+  render_figure(fig, {{"dip", path("dip.csv")}}, path("capped"), style);
+  EXPECT_NE(slurp(fs::path(path("capped")) / "exact.gp").find("set yrange [*:*<10]"), std::string::npos);
+}
+
+TEST_F(RenderFigure, FaintSeriesAreThinGreyAndDrawnFirst) {
+  if (!gnuplot_on_path()) GTEST_SKIP() << "gnuplot is not installed";
+  sdk::Table t{{"step", "raw", "ma"}, {}};
+  for (int i = 1; i <= 50; ++i) t.rows.push_back({std::to_string(i), std::to_string(1.0 / i), std::to_string(1.5 / i)});
+  write_csv(path("loss.csv"), t);
+  sdk::FigureSpec fig;
+  fig.name = "loss";
+  fig.series.push_back({"moving average", "loss", "step", "ma", "", "", "", ""});
+  fig.series.push_back({"raw", "loss", "step", "raw", "", "", "", ""});
+  LineStyle style;
+  style.faint = {1};
+  render_figure(fig, {{"loss", path("loss.csv")}}, dir_.string(), style);
+  const auto gp = slurp(dir_ / "loss.gp");
+  const auto raw = gp.find("index 1 using 1:2 with lines linewidth 1 linecolor rgb '#c0c0c0' title 'raw'");
+  const auto ma = gp.find("index 0 using 1:2 with lines linewidth 2");
+  ASSERT_NE(raw, std::string::npos) << gp;
+  ASSERT_NE(ma, std::string::npos) << gp;
+  EXPECT_LT(raw, ma) << gp;  // under the moving average
+}
+
+TEST_F(RenderFigure, RunFiguresUseTheBaselinesLabelsAndTheFloor) {
+  if (!gnuplot_on_path()) GTEST_SKIP() << "gnuplot is not installed";
+  RunDir run{dir_.string()};
+  std::string train = "step,loss,loss_norm,loss_last,loss_last_norm,loops,dims,points,elapsed_s\n";
+  for (int s = 1; s <= 60; ++s) train += std::to_string(s) + ",1,0.5,1,0.5,4,3,7,0\n";
+  test::write_file(run.train_csv(), train);
+  std::vector<EvalRow> rows;
+  for (int64_t i = 0; i < 6; ++i) {
+    const double x = static_cast<double>(i);
+    rows.push_back({"model", 4, i, 0.5 / (x + 1), 0.4 / (x + 1), 0.6 / (x + 1)});
+    rows.push_back({"least_squares", 0, i, i < 3 ? 1.0 : 1e-15, i < 3 ? 0.9 : 1e-15, i < 3 ? 1.1 : 1e-15});
+    rows.push_back({"nearest_neighbours", 0, i, 0.7, 0.6, 0.8});
+    rows.push_back({"ridge_fit", 0, i, 0.3, 0.2, 0.4});  // no label: underscores become spaces
+  }
+  RunFigureInputs in;
+  in.n_dims = 3;
+  in.looped = true;
+  in.moving_average = 10;
+  in.labels = {{"least_squares", "least squares"}, {"nearest_neighbours", "3-NN"}};
+  const auto figures = render_run_figures(run, rows, in);
+  ASSERT_EQ(figures.size(), 2u);
+  const auto curves = read_csv(run.figures() + "/error_curves.csv");
+  std::vector<std::string> labels;
+  for (const auto& r : curves.rows)
+    if (std::find(labels.begin(), labels.end(), r[0]) == labels.end()) labels.push_back(r[0]);
+  EXPECT_EQ(labels, (std::vector<std::string>{"model, 4 iterations", "least squares", "3-NN", "ridge fit"}));
+  const auto gp = slurp(run.figures() + "/error_vs_examples.gp");
+  EXPECT_NE(gp.find("title 'least squares (< 1e-8 from x = 3)'"), std::string::npos) << gp;
+  EXPECT_NE(gp.find("title '3-NN'"), std::string::npos) << gp;
+  // The floor a decade under the model's band edge 0.4 / 6; the axis starts at half of it.
+  // The top is autoscaled but capped at ten times the zero predictor's error.
+  EXPECT_NE(gp.find("set yrange [" + sdk::Table::num(0.4 / 6 / 10 / 2) + ":*<10]"), std::string::npos) << gp;
+  const auto loss_gp = slurp(run.figures() + "/train_loss.gp");
+  EXPECT_NE(loss_gp.find("'#c0c0c0' title 'raw'"), std::string::npos) << loss_gp;
+  EXPECT_EQ(predictor_label("lasso", {{"lasso", "lasso alpha = 0.01"}}), "lasso alpha = 0.01");
+  EXPECT_EQ(predictor_label("least_squares", {}), "least squares");
+}
+
 TEST_F(ReportMd, EvalTableHasTheDocumentedColumns) {
   const sdk::Table t = eval_table({{"model", 10, 3, 0.25, 0.125, 0.5}});
   EXPECT_EQ(t.columns,
@@ -429,6 +555,17 @@ TEST_F(ReportMd, MissingResultsShowAsNotAvailable) {
   EXPECT_NE(md.find("| averaging | – | 0.3 [0.15, 0.6] | n/a | 1.1 [0.55, 2.2] |"), std::string::npos) << md;
   EXPECT_EQ(md.find("(trained)"), std::string::npos) << md;  // no model row at b = 1
   EXPECT_NE(md.find("the model was not evaluated."), std::string::npos) << md;
+}
+
+TEST_F(ReportMd, BaselinesAppearUnderTheirLabels) {
+  ReportInputs in = sample_report();
+  in.labels = {{"least_squares", "least squares"}, {"nearest_neighbours", "3-NN"}};
+  write_report(path("report.md"), in);
+  const std::string md = slurp(path("report.md"));
+  EXPECT_NE(md.find("| least squares | – | 0.003 [0.0015, 0.006] |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 3-NN | – | 0.5 [0.4, 0.6] |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| averaging | – |"), std::string::npos) << md;  // no label: its id
+  EXPECT_NE(md.find("4.5× lower than 3-NN (0.5), the best other baseline"), std::string::npos) << md;
 }
 
 }  // namespace
