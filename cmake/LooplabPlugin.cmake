@@ -1,4 +1,4 @@
-# looplab_add_plugin(NAME <name> KIND block|task|analysis SOURCES <files...>
+# looplab_add_plugin(NAME <name> KIND block|task|analysis|baseline SOURCES <files...>
 #                    [MODULE_SOURCES <files...>] [LIBRARIES <libs...>]
 #                    [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
 # Builds a plugin library the way the host expects: one exported entry symbol (hidden
@@ -22,8 +22,8 @@ function(looplab_add_plugin)
   if(NOT P_NAME OR NOT P_KIND OR NOT P_SOURCES)
     message(FATAL_ERROR "looplab_add_plugin needs NAME, KIND and SOURCES")
   endif()
-  if(NOT P_KIND MATCHES "^(block|task|analysis)$")
-    message(FATAL_ERROR "looplab_add_plugin: KIND must be block, task or analysis, not '${P_KIND}'")
+  if(NOT P_KIND MATCHES "^(block|task|analysis|baseline)$")
+    message(FATAL_ERROR "looplab_add_plugin: KIND must be block, task, analysis or baseline, not '${P_KIND}'")
   endif()
   if(NOT P_OUTPUT_DIRECTORY)
     if(LOOPLAB_PLUGIN_OUTPUT_DIR)

@@ -38,7 +38,7 @@ const std::vector<Command>& commands() {
         {"plugins check FILE.so...", "the conformance checks on these libraries"}},
        plugins_command},
       {"new-plugin",
-       {{"new-plugin --kind block|task|analysis NAME DIR", "write an out-of-tree plugin project"}},
+       {{"new-plugin --kind block|task|analysis|baseline NAME DIR", "write an out-of-tree plugin project"}},
        new_plugin_command},
       {"bench",
        {{"bench [--config NAME]... [--reps N] [--threads N] [--device cpu|cuda]", "time training steps"}},

@@ -22,7 +22,7 @@ int compare_command(const std::vector<std::string>& args);
 int analyze_command(const std::vector<std::string>& args);
 /// `looplab plugins list | describe NAME | check FILE.so...`
 int plugins_command(const std::vector<std::string>& args);
-/// `looplab new-plugin --kind block|task|analysis NAME DIR`
+/// `looplab new-plugin --kind block|task|analysis|baseline NAME DIR`
 int new_plugin_command(const std::vector<std::string>& args);
 
 /// One subcommand: its name, the lines --help shows for it, and what runs it.

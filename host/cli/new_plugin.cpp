@@ -95,8 +95,8 @@ std::string check_plugin_name(const std::string& name) {
 
 std::vector<std::pair<std::string, std::string>> plugin_project_files(const std::string& kind, const std::string& name,
                                                                       const std::string& prefix) {
-  if (kind != "block" && kind != "task" && kind != "analysis")
-    throw std::invalid_argument("unknown plugin kind '" + kind + "' (expected block, task or analysis)");
+  if (kind != "block" && kind != "task" && kind != "analysis" && kind != "baseline")
+    throw std::invalid_argument("unknown plugin kind '" + kind + "' (expected block, task, analysis or baseline)");
   // Each kind has its own folder of templates with the same names; common/ is shared.
   const std::string own = kind + "/";
   // The narrowest torch headers the kind's test needs go right after the SDK include of the
@@ -128,8 +128,8 @@ std::vector<std::pair<std::string, std::string>> plugin_project_files(const std:
 
 int write_plugin_project(const std::string& kind, const std::string& name, const std::string& dir, std::ostream& out,
                          std::ostream& err) {
-  if (kind != "block" && kind != "task" && kind != "analysis") {
-    print_error(err, "--kind must be block, task or analysis, not '" + kind + "'");
+  if (kind != "block" && kind != "task" && kind != "analysis" && kind != "baseline") {
+    print_error(err, "--kind must be block, task, analysis or baseline, not '" + kind + "'");
     return kBadInput;
   }
   if (auto problem = check_plugin_name(name); !problem.empty()) {

@@ -60,7 +60,8 @@ int check_files(const std::vector<std::string>& files, const CommonOptions& c) {
 
 int describe(const PluginRegistry& registry, const std::string& name) {
   bool found = false;
-  for (auto kind : {sdk::ComponentKind::Block, sdk::ComponentKind::Task, sdk::ComponentKind::Analysis})
+  for (auto kind : {sdk::ComponentKind::Block, sdk::ComponentKind::Task, sdk::ComponentKind::Analysis,
+                    sdk::ComponentKind::Baseline})
     if (const auto* lc = registry.find(kind, name)) {
       describe_component(*lc);
       found = true;
@@ -102,12 +103,12 @@ int plugins_command(const std::vector<std::string>& args) {
 int new_plugin_command(const std::vector<std::string>& args) {
   std::string kind, name, dir;
   auto desc = help_options();
-  desc.add_options()("kind", po::value(&kind), "block, task or analysis")(
+  desc.add_options()("kind", po::value(&kind), "block, task, analysis or baseline")(
       "name", po::value(&name), "plugin name (a C identifier)")("dir", po::value(&dir), "new or empty directory");
   po::positional_options_description pos;
   pos.add("name", 1).add("dir", 1);
   po::variables_map vm;
-  const char* usage = "usage: looplab new-plugin --kind block|task|analysis NAME DIR\n";
+  const char* usage = "usage: looplab new-plugin --kind block|task|analysis|baseline NAME DIR\n";
   if (auto done = parse_command_line(args, desc, pos, vm, usage)) return *done;
   if (kind.empty() || name.empty() || dir.empty()) return usage_error("new-plugin needs --kind, NAME and DIR", usage);
   return write_plugin_project(kind, name, dir, std::cout, std::cerr);

@@ -1,5 +1,6 @@
 #include "registry/conformance.h"
 
+#include "config/baselines.h"
 #include "config/pipeline.h"
 
 #include "common/devices.h"
@@ -335,13 +336,89 @@ void task_active_dims(const sdk::Component& c) {
   second_moment_matches(*task, kActive, kSeed + 1);
 }
 
-void task_baselines(const sdk::Component& c) {
-  const auto& known = sdk::baseline::all();
+// The task's baselines() entries name loaded baselines with valid parameters.
+void task_baselines(const sdk::Component& c, const PluginRegistry* registry) {
   auto task = build_task(c);
-  std::vector<std::string> unknown;
-  for (const auto& name : task->baselines())
-    if (std::find(known.begin(), known.end(), name) == known.end()) unknown.push_back("'" + name + "'");
-  require(unknown.empty(), "unknown baseline " + short_list(unknown) + "; known: " + short_list(known));
+  const auto specs = task->baselines();
+  require(!specs.empty(), "baselines() is empty: a task names at least one baseline to compare against");
+  require(registry != nullptr, "no plugin registry to resolve baselines() against");
+  PipelineConfig cfg;
+  cfg.task.type = c.name;
+  cfg.task.where = SourceLocation{"baselines()"};
+  Diagnostics diags;
+  pipeline_baselines(cfg, specs, *registry, diags);
+  std::vector<std::string> problems;
+  for (const auto& d : diags.sorted()) problems.push_back(d.message);
+  require(problems.empty(), join(problems, "; ", 3));
+}
+
+// ---- baselines ------------------------------------------------------------------------------
+
+constexpr int64_t kBaselinePrompts = 3;
+constexpr int64_t kBaselinePoints = 8;
+
+std::shared_ptr<sdk::Baseline> build_baseline(const sdk::Component& c) {
+  auto baseline = std::get<sdk::BaselineFactory>(c.factory)(sdk::Params::defaults(c.params),
+                                                            sdk::BaselineContext{kTaskDims, 0.25});
+  require(baseline != nullptr, "the factory returned no baseline");
+  return baseline;
+}
+
+// Noisy linear prompts, the same for every check.
+sdk::Prompts baseline_prompts() {
+  auto gen = make_generator(kCpu, kSeed);
+  auto xs = torch::randn({kBaselinePrompts, kBaselinePoints, kTaskDims}, gen);
+  auto w = torch::randn({kBaselinePrompts, kTaskDims, 1}, gen);
+  auto ys = torch::bmm(xs, w).squeeze(2) + 0.5 * torch::randn({kBaselinePrompts, kBaselinePoints}, gen);
+  return {xs, ys};
+}
+
+torch::Tensor predict(const sdk::Baseline& b, const torch::Tensor& xs, const torch::Tensor& ys, uint64_t seed) {
+  auto gen = make_generator(kCpu, seed);
+  auto pred = b.predict(xs, ys, gen);
+  require(pred.defined(), "predict() returned an undefined tensor");
+  require(pred.dim() == 2 && pred.size(0) == xs.size(0) && pred.size(1) == xs.size(1),
+          "predictions have shape " + shape_of(pred) + ", expected " + shape_of(ys));
+  require(pred.scalar_type() == torch::kFloat, std::string("predictions are ") + c10::toString(pred.scalar_type()) +
+                                                   ", not float32");
+  return pred;
+}
+
+void baseline_shape(const sdk::Component& c) {
+  auto b = build_baseline(c);
+  const auto p = baseline_prompts();
+  const auto pred = predict(*b, p.xs, p.ys, kSeed);
+  require(all_finite(pred), "predictions are not finite");
+  require(pred.select(1, 0).abs().max().item<double>() == 0.0, "column 0 (no examples yet) is not 0");
+  require(!b->label().empty(), "label() is empty");
+}
+
+// Changing point j (x_j and y_j) changes no column before j; changing y_j alone none up to j.
+void baseline_causality(const sdk::Component& c) {
+  auto b = build_baseline(c);
+  const auto p = baseline_prompts();
+  const auto base = predict(*b, p.xs, p.ys, kSeed);
+  for (int64_t j : {int64_t{1}, kBaselinePoints / 2, kBaselinePoints - 1}) {
+    auto xs = p.xs.clone(), ys = p.ys.clone();
+    ys.select(1, j).add_(3.0);
+    const auto y_changed = predict(*b, xs, ys, kSeed);
+    const double y_diff = max_abs_diff(y_changed.narrow(1, 0, j + 1), base.narrow(1, 0, j + 1));
+    require(y_diff <= kTolerance, "changing y_" + std::to_string(j) + " changed a prediction for a position <= " +
+                                      std::to_string(j) + " by " + num(y_diff) + ": column i may use y_j only for j < i");
+    xs.select(1, j).mul_(-2.0).add_(1.0);
+    const auto changed = predict(*b, xs, ys, kSeed);
+    const double diff = max_abs_diff(changed.narrow(1, 0, j), base.narrow(1, 0, j));
+    require(diff <= kTolerance, "changing point " + std::to_string(j) + " changed a prediction for a position < " +
+                                    std::to_string(j) + " by " + num(diff) + ": column i may use only points < i and x_i");
+  }
+}
+
+void baseline_determinism(const sdk::Component& c) {
+  const auto p = baseline_prompts();
+  const auto a = predict(*build_baseline(c), p.xs, p.ys, kSeed);
+  const auto b = predict(*build_baseline(c), p.xs, p.ys, kSeed);
+  require(torch::equal(a, b), "two baselines from the same parameters and generator seed predict differently "
+                              "(does predict() draw from another generator?)");
 }
 
 // Every kind: the schema leaves the host's own keys alone.
@@ -356,35 +433,48 @@ void no_reserved_keys(const sdk::Component& c) {
 
 // ---- dispatch -------------------------------------------------------------------------------
 
-using CheckFn = void (*)(const sdk::Component&);
+using CheckFn = void (*)(const sdk::Component&, const PluginRegistry*);
 using CheckTable = std::vector<std::pair<std::string, CheckFn>>;
+
+// Most checks need the component alone.
+template <void (*Check)(const sdk::Component&)>
+void alone(const sdk::Component& c, const PluginRegistry*) {
+  Check(c);
+}
 
 const CheckTable* checks_for(sdk::ComponentKind kind) {
   static const CheckTable blocks{
-      {"shape", block_shape},
-      {"causality", block_causality},
-      {"finite_gradients", block_finite_gradients},
-      {"determinism", block_determinism},
-      {"save_load", block_save_load},
-      {"unique_parameters", block_unique_parameters},
-      {"works_looped", block_works_looped},
-      {"reserved_keys", no_reserved_keys},
+      {"shape", alone<block_shape>},
+      {"causality", alone<block_causality>},
+      {"finite_gradients", alone<block_finite_gradients>},
+      {"determinism", alone<block_determinism>},
+      {"save_load", alone<block_save_load>},
+      {"unique_parameters", alone<block_unique_parameters>},
+      {"works_looped", alone<block_works_looped>},
+      {"reserved_keys", alone<no_reserved_keys>},
   };
   static const CheckTable tasks{
-      {"shapes_and_dtype", task_shapes_and_dtype},
-      {"determinism", task_determinism},
-      {"second_moment", task_second_moment},
-      {"active_dims", task_active_dims},
+      {"shapes_and_dtype", alone<task_shapes_and_dtype>},
+      {"determinism", alone<task_determinism>},
+      {"second_moment", alone<task_second_moment>},
+      {"active_dims", alone<task_active_dims>},
       {"baselines", task_baselines},
-      {"reserved_keys", no_reserved_keys},
+      {"reserved_keys", alone<no_reserved_keys>},
   };
   static const CheckTable analyses{
-      {"reserved_keys", no_reserved_keys},
+      {"reserved_keys", alone<no_reserved_keys>},
+  };
+  static const CheckTable baselines{
+      {"shape", alone<baseline_shape>},
+      {"causality", alone<baseline_causality>},
+      {"determinism", alone<baseline_determinism>},
+      {"reserved_keys", alone<no_reserved_keys>},
   };
   switch (kind) {
     case sdk::ComponentKind::Block: return &blocks;
     case sdk::ComponentKind::Task: return &tasks;
     case sdk::ComponentKind::Analysis: return &analyses;
+    case sdk::ComponentKind::Baseline: return &baselines;
   }
   return nullptr;
 }
@@ -412,7 +502,7 @@ std::vector<std::string> applicable_checks(const sdk::Component& component) {
   return out;
 }
 
-CheckResult run_check(const sdk::Component& component, const std::string& check, const PluginRegistry* blocks) {
+CheckResult run_check(const sdk::Component& component, const std::string& check, const PluginRegistry* registry) {
   CheckResult result;
   result.component = component.name;
   result.check = check;
@@ -438,7 +528,7 @@ CheckResult run_check(const sdk::Component& component, const std::string& check,
     return result;
   }
   try {
-    fn(blocks ? with_nested_defaults(component, *blocks) : component);
+    fn(registry ? with_nested_defaults(component, *registry) : component, registry);
     result.passed = true;
   } catch (const CheckFailed& e) {
     result.detail = e.what();
@@ -450,9 +540,9 @@ CheckResult run_check(const sdk::Component& component, const std::string& check,
   return result;
 }
 
-std::vector<CheckResult> check_component(const sdk::Component& component, const PluginRegistry* blocks) {
+std::vector<CheckResult> check_component(const sdk::Component& component, const PluginRegistry* registry) {
   std::vector<CheckResult> out;
-  for (const auto& check : applicable_checks(component)) out.push_back(run_check(component, check, blocks));
+  for (const auto& check : applicable_checks(component)) out.push_back(run_check(component, check, registry));
   return out;
 }
 

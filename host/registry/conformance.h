@@ -1,6 +1,6 @@
 #pragma once
-// The plugin conformance suite: behavioural checks every block and task must pass, run by the
-// test suite over every discovered plugin and by `looplab plugins check FILE.so`.
+// The plugin conformance suite: behavioural checks every block, task and baseline must pass, run
+// by the test suite over every discovered plugin and by `looplab plugins check FILE.so`.
 
 #include "registry/plugin_registry.h"
 
@@ -20,10 +20,10 @@ struct CheckResult {
   std::string detail;     ///< Why it failed or was skipped; empty on a pass.
 };
 
-/// Names of the checks that apply to `component`, in run order: the block or task checks,
+/// Names of the checks that apply to `component`, in run order: its kind's checks (an analysis
+/// only `reserved_keys`: analyses are checked by running them on a trained model, not here), or
 /// {"parameters"} when its schema has a required parameter (the checker builds components
-/// from schema defaults only), and none for analyses (they are checked by running them on a
-/// trained model, not here).
+/// from schema defaults only).
 std::vector<std::string> applicable_checks(const sdk::Component& component);
 
 /// Runs one named check. Never throws: an exception from the plugin, or an unknown check
@@ -47,15 +47,25 @@ std::vector<std::string> applicable_checks(const sdk::Component& component);
 /// - `second_moment`: the sample mean of y^2 is within 5 standard errors of y_second_moment(d);
 /// - `active_dims`: with 2 active dimensions x[..., 2:] is exactly 0 and y_second_moment(2)
 ///   matches the sample;
-/// - `baselines`: baselines() names only baselines the evaluator knows.
+/// - `baselines`: baselines() is not empty and every entry names a baseline of `registry` with
+///   valid parameters (fails without a registry).
 ///
-/// Nested block parameters (a wrapper such as lr_looped) are resolved through `blocks`; without
-/// it such a component fails with a message saying its nested block was not resolved.
+/// Baseline checks build from schema defaults with BaselineContext{n_dims = 5, noise_variance =
+/// 0.25} and predict on 3 noisy linear prompts of 8 points from a seeded CPU generator:
+/// - `shape`: [3, 8] float32, finite, column 0 exactly 0, a non-empty label();
+/// - `causality`: for j = 1, 4, 7, adding 3 to y_j changes no column <= j and then changing x_j
+///   no column < j (1e-5);
+/// - `determinism`: two instances given equal generator seeds predict identically.
+///
+/// Every kind: `reserved_keys`, the schema declares none of sdk::reserved_keys(kind).
+///
+/// Nested block parameters (a wrapper such as lr_looped) and a task's baselines are resolved
+/// through `registry`; without it such a component fails with a message saying so.
 CheckResult run_check(const sdk::Component& component, const std::string& check,
-                      const PluginRegistry* blocks = nullptr);
+                      const PluginRegistry* registry = nullptr);
 
-/// Runs every check that applies to the component (see applicable_checks); empty for an
-/// analysis. Never throws. `blocks` as for run_check.
-std::vector<CheckResult> check_component(const sdk::Component& component, const PluginRegistry* blocks = nullptr);
+/// Runs every check that applies to the component (see applicable_checks). Never throws.
+/// `registry` as for run_check.
+std::vector<CheckResult> check_component(const sdk::Component& component, const PluginRegistry* registry = nullptr);
 
 }  // namespace looplab::host

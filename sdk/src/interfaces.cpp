@@ -1,6 +1,7 @@
 // Key functions: each interface's vtable and typeinfo live in liblooplab_sdk.so, so the host
 // and every plugin agree on one copy (dynamic_cast across libraries relies on that).
 #include <looplab/sdk/analysis.h>
+#include <looplab/sdk/baseline.h>
 #include <looplab/sdk/block.h>
 #include <looplab/sdk/params.h>
 #include <looplab/sdk/task.h>
@@ -30,6 +31,7 @@ std::shared_ptr<Block> BlockSpec::make(const BlockContext& context) const {
 }
 
 Task::~Task() = default;
+Baseline::~Baseline() = default;
 OutputSink::~OutputSink() = default;
 ModelHandle::~ModelHandle() = default;
 AnalysisContext::~AnalysisContext() = default;

@@ -9,6 +9,7 @@ const char* kind_name(ComponentKind kind) {
     case ComponentKind::Block: return "block";
     case ComponentKind::Task: return "task";
     case ComponentKind::Analysis: return "analysis";
+    case ComponentKind::Baseline: return "baseline";
   }
   return "?";
 }
@@ -33,8 +34,13 @@ Component make_analysis_component(std::string name, std::string version, std::st
   return make(std::move(name), std::move(version), std::move(summary), std::move(params), std::move(factory));
 }
 
+Component make_baseline_component(std::string name, std::string version, std::string summary, ParamSchema params,
+                                  BaselineFactory factory) {
+  return make(std::move(name), std::move(version), std::move(summary), std::move(params), std::move(factory));
+}
+
 bool compatible(const looplab_fingerprint& plugin, const looplab_fingerprint& host) {
-  return plugin.sdk_major == host.sdk_major && plugin.torch_major == host.torch_major &&
+  return plugin.sdk_major == host.sdk_major && plugin.sdk_minor <= host.sdk_minor && plugin.torch_major == host.torch_major &&
          plugin.torch_minor == host.torch_minor && plugin.cxx11_abi == host.cxx11_abi;
 }
 

@@ -140,7 +140,7 @@ TEST(ConformanceCatches, WrongSecondMomentAndUnknownBaseline) {
                                [](const sdk::Params&, const sdk::TaskContext& ctx) -> std::shared_ptr<sdk::Task> {
                                  return std::make_shared<OverstatedMomentTask>(ctx.n_dims);
                                });
-  const auto results = host::check_component(component);
+  const auto results = host::check_component(component, &test::bundled_registry());
   const auto moment = find_result(results, "second_moment");
   EXPECT_FALSE(moment.passed);
   EXPECT_NE(moment.detail.find("y_second_moment(5) = 10"), std::string::npos) << moment.detail;
@@ -152,6 +152,57 @@ TEST(ConformanceCatches, WrongSecondMomentAndUnknownBaseline) {
   // Sampling itself is fine.
   EXPECT_TRUE(find_result(results, "shapes_and_dtype").passed) << find_result(results, "shapes_and_dtype").detail;
   EXPECT_TRUE(find_result(results, "determinism").passed) << find_result(results, "determinism").detail;
+}
+
+/// A baseline that predicts y_i from the prefix and y_i itself (or noise from the global
+/// generator): what the baseline checks exist to catch.
+class FlawedBaseline : public sdk::Baseline {
+ public:
+  enum class Flaw { None, SeesItsTarget, SeesTheFuture, IgnoresTheGenerator };
+  explicit FlawedBaseline(Flaw flaw) : flaw_(flaw) {}
+  torch::Tensor predict(const torch::Tensor& xs, const torch::Tensor& ys, at::Generator& gen) const override {
+    // Prefix mean of y: column i averages y_0..y_{i-1} (0 at i = 0).
+    const auto n = ys.size(1);
+    const auto count = torch::arange(n, ys.options()).clamp_min(1.0);
+    auto pred = (ys.cumsum(1) - ys) / count;
+    switch (flaw_) {
+      case Flaw::None: pred = pred + 0.0 * at::randn(ys.sizes(), gen); break;
+      case Flaw::SeesItsTarget: pred = pred + 0.5 * ys; break;
+      case Flaw::SeesTheFuture: pred = pred + xs.sum({1, 2}).unsqueeze(1) * 0.01; break;
+      case Flaw::IgnoresTheGenerator: pred = pred + torch::randn(ys.sizes()); break;
+    }
+    return pred.index_put_({torch::indexing::Slice(), 0}, 0.0);
+  }
+  std::string label() const override { return "flawed"; }
+
+ private:
+  Flaw flaw_;
+};
+
+sdk::Component flawed_baseline(FlawedBaseline::Flaw flaw) {
+  return sdk::make_baseline_component("flawed", "0.0.0", "a baseline with a flaw", {},
+                                      [flaw](const sdk::Params&, const sdk::BaselineContext&) {
+                                        return std::make_shared<FlawedBaseline>(flaw);
+                                      });
+}
+
+TEST(ConformanceCatches, BaselinesThatSeeTheirTargetOrTheFutureOrIgnoreTheGenerator) {
+  using Flaw = FlawedBaseline::Flaw;
+  for (const auto& r : host::check_component(flawed_baseline(Flaw::None)))
+    EXPECT_TRUE(r.passed) << r.check << ": " << r.detail;
+
+  const auto target = find_result(host::check_component(flawed_baseline(Flaw::SeesItsTarget)), "causality");
+  EXPECT_FALSE(target.passed);
+  EXPECT_NE(target.detail.find("changing y_1 changed a prediction for a position <= 1"), std::string::npos)
+      << target.detail;
+
+  const auto future = find_result(host::check_component(flawed_baseline(Flaw::SeesTheFuture)), "causality");
+  EXPECT_FALSE(future.passed);
+  EXPECT_NE(future.detail.find("changed a prediction for a position < "), std::string::npos) << future.detail;
+
+  const auto results = host::check_component(flawed_baseline(Flaw::IgnoresTheGenerator));
+  EXPECT_FALSE(find_result(results, "determinism").passed);
+  EXPECT_TRUE(find_result(results, "shape").passed) << find_result(results, "shape").detail;
 }
 
 TEST(ConformanceCatches, ThrowingFactoryFailsEveryCheckWithoutCrashing) {

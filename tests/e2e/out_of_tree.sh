@@ -111,7 +111,7 @@ listed() {  # listed KIND NAME DIR
   echo "$out"
   grep -Eq "^$1 +$2 " <<<"$out"
 }
-for kind in block task analysis; do
+for kind in block task analysis baseline; do
   name=my_$kind dir=$work/scaffold/$kind
   check "new-plugin --kind $kind" "$looplab" new-plugin --kind "$kind" "$name" "$dir"
   # The consumer's own LibTorch location is honoured next to the looplab prefix.
@@ -126,6 +126,7 @@ for kind in block task analysis; do
     --set training.steps=20 --set evaluation.prompts=64 --set evaluation.bootstrap=20
 done
 check "analysis scaffold wrote its table" test -s "$work/runs/analysis/analyses/my_analysis/my_analysis.csv"
+check "baseline scaffold was evaluated next to the model" grep -q "^my_baseline,0,5," "$work/runs/baseline/eval.csv"
 
 # ---- a consumer with another LibTorch ------------------------------------------------------------
 # A stand-in LibTorch package that declares version 1.13.1 and nothing else: find_package(looplab)

@@ -10,9 +10,9 @@
 #ifndef LOOPLAB_SDK_VERSION_MAJOR
 #define LOOPLAB_SDK_VERSION_MAJOR 1
 #endif
-/// SDK minor version: informational; minors stay compatible within a major.
+/// SDK minor version: a host loads plugins of its own minor and older ones (minors only add).
 #ifndef LOOPLAB_SDK_VERSION_MINOR
-#define LOOPLAB_SDK_VERSION_MINOR 0
+#define LOOPLAB_SDK_VERSION_MINOR 1
 #endif
 /// Layout version of looplab_plugin_descriptor; bumped when its fields change.
 #define LOOPLAB_ABI_MAJOR 1
@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /// What a library was compiled against. The host loads it when sdk_major, torch_major,
-/// torch_minor and cxx11_abi equal its own (sdk_minor is informational: see compatible()).
+/// torch_minor and cxx11_abi equal its own and sdk_minor is at most its own (see compatible()).
 typedef struct looplab_fingerprint {
   uint32_t sdk_major;    ///< LOOPLAB_SDK_VERSION_MAJOR of the plugin's build.
   uint32_t sdk_minor;    ///< LOOPLAB_SDK_VERSION_MINOR of the plugin's build.

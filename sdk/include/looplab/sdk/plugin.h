@@ -16,6 +16,7 @@
 
 #include <looplab/sdk/abi.h>
 #include <looplab/sdk/analysis.h>
+#include <looplab/sdk/baseline.h>
 #include <looplab/sdk/block.h>
 #include <looplab/sdk/params.h>
 #include <looplab/sdk/task.h>
@@ -31,10 +32,10 @@
 
 namespace looplab::sdk {
 
-/// The three kinds of component.
-enum class ComponentKind { Block, Task, Analysis };
+/// The four kinds of component (Baseline since SDK 1.1; the order is the factory variant's).
+enum class ComponentKind { Block, Task, Analysis, Baseline };
 
-/// "block", "task" or "analysis".
+/// "block", "task", "analysis" or "baseline".
 const char* kind_name(ComponentKind kind);
 
 /// Keys the host owns in a component's TOML table, which a plugin's schema must not declare:
@@ -59,6 +60,8 @@ using BlockFactory = std::function<std::shared_ptr<Block>(const Params&, const B
 using TaskFactory = std::function<std::shared_ptr<Task>(const Params&, const TaskContext&)>;
 /// Builds an analysis from validated parameters.
 using AnalysisFactory = std::function<std::shared_ptr<Analysis>(const Params&)>;
+/// Builds a baseline from validated parameters (since SDK 1.1).
+using BaselineFactory = std::function<std::shared_ptr<Baseline>(const Params&, const BaselineContext&)>;
 
 /// One named component of a plugin library.
 struct Component {
@@ -66,7 +69,8 @@ struct Component {
   std::string version;  ///< Component version.
   std::string summary;  ///< One line for `looplab plugins list`.
   ParamSchema params;   ///< Declared parameters; the host validates TOML against them.
-  std::variant<BlockFactory, TaskFactory, AnalysisFactory> factory;  ///< Typed factory.
+  /// Typed factory. New kinds are appended, so a 1.0 plugin's components read the same.
+  std::variant<BlockFactory, TaskFactory, AnalysisFactory, BaselineFactory> factory;
 
   /// Kind, derived from the factory's type.
   ComponentKind kind() const { return static_cast<ComponentKind>(factory.index()); }
@@ -89,6 +93,10 @@ Component make_task_component(std::string name, std::string version, std::string
 Component make_analysis_component(std::string name, std::string version, std::string summary, ParamSchema params,
                                   AnalysisFactory factory);
 
+/// A baseline component (since SDK 1.1).
+Component make_baseline_component(std::string name, std::string version, std::string summary, ParamSchema params,
+                                  BaselineFactory factory);
+
 /// A block component named like its library, with the library's version:
 /// `make_block_component(looplab_plugin, summary, schema, factory)`. Inline, so a plugin that
 /// uses it needs no symbol a 1.0 host's SDK library lacks.
@@ -108,13 +116,22 @@ inline Component make_analysis_component(const PluginInfo& plugin, std::string s
                                  std::move(factory));
 }
 
+/// A baseline component named like its library, with the library's version (since SDK 1.1).
+inline Component make_baseline_component(const PluginInfo& plugin, std::string summary, ParamSchema params,
+                                         BaselineFactory factory) {
+  return make_baseline_component(plugin.name, plugin.version, std::move(summary), std::move(params),
+                                 std::move(factory));
+}
+
 /// The fingerprint of whatever is compiling this header.
 inline constexpr looplab_fingerprint this_build() {
   return looplab_fingerprint{LOOPLAB_SDK_VERSION_MAJOR, LOOPLAB_SDK_VERSION_MINOR, TORCH_VERSION_MAJOR,
                              TORCH_VERSION_MINOR, static_cast<uint32_t>(_GLIBCXX_USE_CXX11_ABI)};
 }
 
-/// Whether a plugin built with `plugin` can be loaded by a host built with `host`.
+/// Whether a plugin built with `plugin` can be loaded by a host built with `host`: the same SDK
+/// major, LibTorch major.minor and C++11 ABI, and an SDK minor no newer than the host's (a newer
+/// plugin may hand over a kind of component the host does not know).
 bool compatible(const looplab_fingerprint& plugin, const looplab_fingerprint& host);
 
 /// The build a descriptor records, as one line: "SDK <major>.<minor>, ABI <major>.<minor>,

@@ -22,17 +22,13 @@ struct Prompts {
   torch::Tensor ys;  ///< Targets y_i = f(x_i) (+ noise for noisy tasks).
 };
 
-/// Names of the in-context baselines the evaluator knows.
+/// Names of the bundled baselines SDK 1.0 knew (plugin "classical"; any loaded baseline
+/// component's name is valid in Task::baselines()).
 namespace baseline {
 inline constexpr const char* kLeastSquares = "least_squares";            ///< min-norm least squares
 inline constexpr const char* kRidge = "ridge";                           ///< ridge, lambda = noise variance
 inline constexpr const char* kAveraging = "averaging";                   ///< w = mean of y_j x_j
 inline constexpr const char* kNearestNeighbours = "nearest_neighbours";  ///< 3-NN average
-/// Every baseline the host computes: the names a task's baselines() may use.
-inline const std::vector<std::string>& all() {
-  static const std::vector<std::string> names{kLeastSquares, kRidge, kAveraging, kNearestNeighbours};
-  return names;
-}
 }  // namespace baseline
 
 /// A family of functions to learn in context. Fresh functions are drawn for every prompt.
@@ -49,10 +45,14 @@ class Task {
   /// (a zero predictor scores ~1).
   virtual double y_second_moment(int64_t active_dims) const = 0;
 
-  /// Variance of the label noise (0 for noiseless tasks); ridge uses it as lambda.
+  /// Variance of the label noise (0 for noiseless tasks); baselines receive it
+  /// (sdk::BaselineContext), ridge uses it as its default lambda.
   virtual double noise_variance() const { return 0.0; }
 
-  /// Baselines that make sense for this task (names from looplab::sdk::baseline).
+  /// Baselines that suit this task, evaluated next to the model unless the pipeline's
+  /// [evaluation] says otherwise. Each entry is a baseline component's name ("lasso") or the
+  /// same with parameters as a TOML inline table ("{ type = \"lasso\", alpha = 0.1 }"), exactly
+  /// as an [evaluation] baselines entry is written.
   virtual std::vector<std::string> baselines() const = 0;
 };
 
