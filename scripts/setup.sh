@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake git python3 python3-venv
           libboost1.74-dev libboost-program-options-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
-          libgtest-dev gnuplot-nox)
+          libgtest-dev gnuplot-nox libxgboost-dev
+          python3-sklearn python3-xgboost)  # the last two: test oracles only
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

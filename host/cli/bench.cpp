@@ -8,8 +8,8 @@
 #include "common/errors.h"
 #include "common/exit_code.h"
 #include "common/text.h"
+#include "config/baselines.h"
 #include "config/pipeline.h"
-#include "evaluation/baselines.h"
 #include "evaluation/evaluation.h"
 #include "model/model_factory.h"
 #include "registry/plugin_registry.h"
@@ -201,10 +201,8 @@ BenchRow eval_row(const BenchSize& s, const PipelineConfig& cfg, const Options& 
   for (int64_t i = 0; i < row.reps + 1; ++i) {  // the first is warm-up
     const double t0 = now_ms(), c0 = cpu_ms();
     const auto prompts = evaluation_prompts(*task, cfg);
-    for (const auto& name : task->baselines()) {
-      auto pred = baseline_predictions(name, prompts.xs, prompts.ys, task->noise_variance());
-      error_rows(name, 0, pred, prompts.ys, norm, cfg.evaluation);
-    }
+    for (const auto& b : baseline_predictions(*task, cfg, prompts, nullptr))
+      error_rows(b.id, 0, b.pred, prompts.ys, norm, cfg.evaluation);
     if (i > 0) ms.push_back(now_ms() - t0), cpu.push_back(cpu_ms() - c0);
   }
   row.ms = median(ms);
@@ -213,7 +211,7 @@ BenchRow eval_row(const BenchSize& s, const PipelineConfig& cfg, const Options& 
   row.tokens_per_s = static_cast<double>(cfg.evaluation.prompts) / (row.ms / 1e3);
   row.peak_mb = peak_rss_mb();
   std::string names;
-  for (const auto& n : task->baselines()) names += (names.empty() ? "" : "+") + n;
+  for (const auto& b : cfg.baselines) names += (names.empty() ? "" : "+") + baseline_id(b);
   row.note = std::to_string(cfg.evaluation.prompts) + " prompts x " + std::to_string(cfg.n_points) + " points, d " +
              std::to_string(cfg.n_dims) + ": " + names + ", bootstrap " + std::to_string(cfg.evaluation.bootstrap);
   return row;

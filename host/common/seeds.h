@@ -21,6 +21,14 @@ inline uint64_t evaluation_prompts(int64_t eval_seed) { return static_cast<uint6
 /// Bootstrap resampling of the evaluation errors.
 inline uint64_t bootstrap(int64_t eval_seed) { return static_cast<uint64_t>(eval_seed) + 17; }
 
+/// The generator a baseline receives (nn_gd's initialisations and minibatches), derived from
+/// `[evaluation] seed` and the baseline's predictor id, so adding a baseline changes no other.
+inline uint64_t baseline(int64_t eval_seed, const std::string& id) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : id) h = (h ^ c) * 1099511628211ULL;
+  return static_cast<uint64_t>(eval_seed) + 5000 + (h % 1000003ULL);
+}
+
 /// The generator an analysis receives: derived from the run's seed and the analysis' type
 /// (FNV-1a of the name), not from its position in `[[analyses]]`, so `looplab analyze` draws
 /// what the pipeline drew.

@@ -1,6 +1,7 @@
 #include "config/pipeline.h"
 
 #include "common/text.h"
+#include "config/baselines.h"
 #include "config/config_loader.h"
 
 #include <algorithm>
@@ -41,6 +42,10 @@ ParamSchema block_host_schema() {
 
 ParamSchema analysis_host_schema() {
   return {sdk::required_param("type", sdk::ParamType::String, "analysis plugin name")};
+}
+
+ParamSchema baseline_host_schema() {
+  return {sdk::required_param("type", sdk::ParamType::String, "baseline plugin name")};
 }
 
 ParamSchema staircase_schema() {
@@ -130,7 +135,8 @@ class Builder {
     blocks_section();
     analyses_section();
     auto training = section("training", TrainingOptions::section().schema(), {"curriculum"});
-    auto evaluation = section("evaluation", EvaluationOptions::section().schema(), {});
+    auto evaluation = section("evaluation", EvaluationOptions::section().schema(), {"baselines", "extra_baselines"});
+    baselines_keys();
     auto outputs = section("outputs", OutputOptions::section().schema(), {});
 
     cfg_.run = RunOptions::section().read(run);
@@ -143,7 +149,9 @@ class Builder {
     cfg_.outputs = OutputOptions::section().read(outputs);
 
     curricula(cfg_.model.loops);
-    if (diags_.empty() && check_) check_(cfg_, diags_);
+    cfg_.baselines = cfg_.configured_baselines.value_or(std::vector<ComponentConfig>{});
+    cfg_.baselines.insert(cfg_.baselines.end(), cfg_.extra_baselines.begin(), cfg_.extra_baselines.end());
+    if (diags_.empty() && check_) check_(cfg_, registry_, diags_);
     if (!diags_.empty()) throw ConfigError(diags_);
 
     resolve(run, model, training, evaluation, outputs);
@@ -225,6 +233,27 @@ class Builder {
     for (const auto& item : *arr)
       if (const toml::table* t = item.as_table())
         cfg_.analyses.push_back(build_analysis(*t, registry_, diags_, file_loc_));
+  }
+
+  // [evaluation] baselines and extra_baselines: lists of names or { type = ... } tables.
+  void baselines_keys() {
+    const toml::table* evaluation = table_at("evaluation");
+    for (const char* key : {"baselines", "extra_baselines"}) {
+      const toml::node* node = evaluation ? evaluation->get(key) : nullptr;
+      if (!node) continue;
+      const toml::array* arr = node->as_array();
+      if (!arr) {
+        diags_.error(where(node), std::string("[evaluation] ") + key +
+                                      " must be a list of baselines, e.g. [\"least_squares\", { type = \"lasso\", alpha = 0.1 }]");
+        continue;
+      }
+      std::vector<ComponentConfig> list;
+      for (const auto& item : *arr) list.push_back(build_baseline(item, registry_, diags_, where(node)));
+      if (std::string(key) == "baselines")
+        cfg_.configured_baselines = std::move(list);
+      else
+        cfg_.extra_baselines = std::move(list);
+    }
   }
 
   Params task_section() {
@@ -353,7 +382,11 @@ class Builder {
       train_t.insert_or_assign("curriculum", std::move(cur));
     }
     r.insert_or_assign("training", std::move(train_t));
-    put("evaluation", evaluation);
+    toml::table evaluation_t;
+    write_params(evaluation_t, evaluation);
+    // The list evaluated, written out: a resumed run evaluates the same baselines.
+    evaluation_t.insert_or_assign("baselines", baselines_toml(cfg_.baselines));
+    r.insert_or_assign("evaluation", std::move(evaluation_t));
     if (!cfg_.analyses.empty()) {
       toml::array analyses;
       for (const auto& a : cfg_.analyses) {
@@ -383,6 +416,26 @@ ComponentConfig build_analysis(const toml::table& table, const PluginRegistry& r
   ComponentConfig out;
   Builder::validate_component(table, analysis_host_schema(), sdk::ComponentKind::Analysis, "[[analyses]]", registry,
                               diags, fallback, out);
+  return out;
+}
+
+ComponentConfig build_baseline(const toml::node& entry, const PluginRegistry& registry, Diagnostics& diags,
+                               const SourceLocation& fallback) {
+  ComponentConfig out;
+  if (auto name = entry.value<std::string>()) {
+    toml::table named{{"type", *name}};
+    const SourceLocation at = location_of(entry, fallback);
+    Builder::validate_component(named, baseline_host_schema(), sdk::ComponentKind::Baseline, "baseline", registry,
+                                diags, at, out);
+    return out;
+  }
+  if (const toml::table* t = entry.as_table()) {
+    Builder::validate_component(*t, baseline_host_schema(), sdk::ComponentKind::Baseline, "baseline", registry, diags,
+                                fallback, out);
+    return out;
+  }
+  diags.error(location_of(entry, fallback),
+              "a baseline is a name or a table { type = \"...\", <parameters> }; got " + type_of_node(entry));
   return out;
 }
 

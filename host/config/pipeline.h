@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,8 @@ struct Staircase {
   int64_t at(int64_t step) const;
 };
 
-/// A [task] or [[model.blocks]] entry: plugin, validated parameters, where it was written.
+/// A [task], [[model.blocks]], [[analyses]] or baseline entry: plugin, validated parameters,
+/// where it was written.
 struct ComponentConfig {
   std::string type;                           ///< Component name.
   sdk::Params params;                         ///< Plugin parameters, defaults filled in.
@@ -48,6 +50,12 @@ struct PipelineConfig {
   TrainingOptions training;               ///< [training]
   Staircase dims, points, loops;          ///< [training.curriculum.*]: per-step schedules.
   EvaluationOptions evaluation;           ///< [evaluation]
+  /// [evaluation] baselines: when set, evaluated instead of the task's own list.
+  std::optional<std::vector<ComponentConfig>> configured_baselines;
+  std::vector<ComponentConfig> extra_baselines;  ///< [evaluation] extra_baselines
+  /// The baselines evaluated (config/baselines.h): only the built task knows its own list, so
+  /// the PipelineCheck fills this in; without one it holds the configured lists alone.
+  std::vector<ComponentConfig> baselines;
   std::vector<ComponentConfig> analyses;  ///< [[analyses]]
   OutputOptions outputs;                  ///< [outputs]
 
@@ -69,16 +77,22 @@ std::vector<std::string> raw_plugin_paths(const toml::table& doc);
 ComponentConfig build_analysis(const toml::table& table, const PluginRegistry& registry, Diagnostics& diags,
                                const SourceLocation& fallback);
 
+/// Validates one baseline entry, a name ("lasso") or a table ({ type = "lasso", alpha = 0.1 }),
+/// against the registry; errors go to `diags`.
+ComponentConfig build_baseline(const toml::node& entry, const PluginRegistry& registry, Diagnostics& diags,
+                               const SourceLocation& fallback);
+
 /// A component's schema defaults with nested block parameters resolved through `registry`
 /// (what a factory gets for an empty table). Throws ConfigError when a default names a block
 /// the registry lacks.
 sdk::Params default_params(const sdk::Component& component, const PluginRegistry& registry);
 
 /// A check of a pipeline that validated, run before it is returned; it reports problems to the
-/// Diagnostics. The model side supplies one that builds the task and every block once
+/// Diagnostics and fills in what only built components know (the task's baselines). The model
+/// side supplies one that builds the task, every block and every baseline once
 /// (check_factories in model/model_factory.h), so that a factory's complaint is reported at
 /// the table that configured it; config/ itself never builds anything.
-using PipelineCheck = std::function<void(const PipelineConfig&, Diagnostics&)>;
+using PipelineCheck = std::function<void(PipelineConfig&, const PluginRegistry&, Diagnostics&)>;
 
 /// Validates a loaded document (see config_loader.h) against the host's sections and the
 /// registry's plugins, then runs `check` (when given). Throws ConfigError with every problem

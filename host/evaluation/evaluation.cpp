@@ -2,12 +2,15 @@
 
 #include "common/devices.h"
 #include "common/seeds.h"
-#include "evaluation/baselines.h"
+#include "config/baselines.h"
 #include "evaluation/error_band.h"
+#include "model/model_factory.h"
 
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 
 namespace looplab::host {
 
@@ -57,23 +60,49 @@ std::vector<EvalRow> error_rows(const std::string& predictor, int64_t iterations
   return rows;
 }
 
-std::vector<EvalRow> evaluate(SequenceModel& model, const sdk::Task& task, const PipelineConfig& cfg,
-                              const c10::Device& device) {
+std::vector<BaselineResult> baseline_predictions(const sdk::Task& task, const PipelineConfig& cfg,
+                                                 const sdk::Prompts& prompts, sdk::Logger* log) {
+  std::vector<BaselineResult> out;
+  for (const auto& config : cfg.baselines) {
+    BaselineResult r;
+    r.id = baseline_id(config);
+    const auto baseline = make_baseline(config, task, cfg.n_dims);
+    r.label = baseline->label();
+    auto gen = make_generator(c10::Device(c10::kCPU), seeds::baseline(cfg.evaluation.seed, r.id));
+    const auto t0 = std::chrono::steady_clock::now();
+    r.pred = baseline->predict(prompts.xs, prompts.ys, gen);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto expected = prompts.ys.sizes();
+    if (!r.pred.defined() || r.pred.sizes() != expected)
+      throw std::runtime_error("baseline " + r.id + " returned predictions of shape " +
+                               (r.pred.defined() ? c10::str(r.pred.sizes()) : std::string("(none)")) + ", not " +
+                               c10::str(expected));
+    if (log) {
+      char secs[32];
+      std::snprintf(secs, sizeof secs, "%.2f s", r.seconds);
+      log->info("baseline " + r.id + ": " + std::to_string(prompts.xs.size(0)) + " prompts x " +
+                std::to_string(prompts.xs.size(1)) + " points in " + secs);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Evaluation evaluate(SequenceModel& model, const sdk::Task& task, const PipelineConfig& cfg, const c10::Device& device,
+                    sdk::Logger* log) {
   const auto prompts = evaluation_prompts(task, cfg);
   const double norm = task.y_second_moment(cfg.n_dims);
   const auto its = evaluation_iterations(cfg);
   const auto preds = model_predictions(model, prompts, its, cfg.evaluation.batch_size, device);
-  std::vector<EvalRow> rows;
-  for (size_t k = 0; k < its.size(); ++k) {
-    auto r = error_rows(kModelPredictor, its[k], preds[k], prompts.ys, norm, cfg.evaluation);
-    rows.insert(rows.end(), r.begin(), r.end());
+  Evaluation out;
+  auto append = [&](std::vector<EvalRow> r) { out.rows.insert(out.rows.end(), r.begin(), r.end()); };
+  for (size_t k = 0; k < its.size(); ++k)
+    append(error_rows(kModelPredictor, its[k], preds[k], prompts.ys, norm, cfg.evaluation));
+  for (const auto& b : baseline_predictions(task, cfg, prompts, log)) {
+    append(error_rows(b.id, 0, b.pred, prompts.ys, norm, cfg.evaluation));
+    out.labels.emplace_back(b.id, b.label);
   }
-  for (const auto& name : task.baselines()) {
-    auto pred = baseline_predictions(name, prompts.xs, prompts.ys, task.noise_variance());
-    auto r = error_rows(name, 0, pred, prompts.ys, norm, cfg.evaluation);
-    rows.insert(rows.end(), r.begin(), r.end());
-  }
-  return rows;
+  return out;
 }
 
 }  // namespace looplab::host

@@ -5,8 +5,10 @@
 #include "evaluation/eval_table.h"
 #include "model/sequence_model.h"
 
+#include <looplab/sdk/logger.h>
 #include <looplab/sdk/task.h>
 
+#include <string>
 #include <vector>
 
 namespace looplab::host {
@@ -30,9 +32,28 @@ std::vector<torch::Tensor> model_predictions(SequenceModel& model, const sdk::Pr
 std::vector<EvalRow> error_rows(const std::string& predictor, int64_t iterations, const torch::Tensor& pred,
                                 const torch::Tensor& ys, double y_second_moment, const EvaluationOptions& evaluation);
 
+/// One baseline's predictions on the evaluation prompts and how long it took.
+struct BaselineResult {
+  std::string id;        ///< Predictor id in eval.csv (config/baselines.h).
+  std::string label;     ///< How a legend writes it (sdk::Baseline::label()).
+  torch::Tensor pred;    ///< [N, n] predictions.
+  double seconds = 0.0;  ///< Wall time of predict().
+};
+
+/// Every baseline of cfg.baselines on `prompts`, each with its own seeded generator
+/// (seeds::baseline); one log line per baseline with its time when `log` is given.
+std::vector<BaselineResult> baseline_predictions(const sdk::Task& task, const PipelineConfig& cfg,
+                                                 const sdk::Prompts& prompts, sdk::Logger* log);
+
+/// What evaluate() returns: eval.csv's rows and each baseline's legend label by id.
+struct Evaluation {
+  std::vector<EvalRow> rows;                                ///< eval.csv
+  std::vector<std::pair<std::string, std::string>> labels;  ///< (predictor id, label) per baseline
+};
+
 /// The whole evaluation: the model at every evaluation iteration count and every baseline
-/// the task names (baselines have iterations 0).
-std::vector<EvalRow> evaluate(SequenceModel& model, const sdk::Task& task, const PipelineConfig& cfg,
-                              const c10::Device& device);
+/// of cfg.baselines (baselines have iterations 0).
+Evaluation evaluate(SequenceModel& model, const sdk::Task& task, const PipelineConfig& cfg, const c10::Device& device,
+                    sdk::Logger* log = nullptr);
 
 }  // namespace looplab::host

@@ -1,5 +1,7 @@
 #include "model/model_factory.h"
 
+#include "config/baselines.h"
+
 #include <stdexcept>
 
 namespace looplab::host {
@@ -31,12 +33,29 @@ SequenceModel make_model(const PipelineConfig& cfg) {
                        std::move(blocks));
 }
 
-void check_factories(const PipelineConfig& cfg, Diagnostics& diags) {
+std::shared_ptr<sdk::Baseline> make_baseline(const ComponentConfig& baseline, const sdk::Task& task, int64_t n_dims) {
+  const auto& factory = std::get<sdk::BaselineFactory>(baseline.component->factory);
+  auto made = factory(baseline.params, sdk::BaselineContext{n_dims, task.noise_variance()});
+  if (!made) throw std::runtime_error("the factory returned no baseline");
+  return made;
+}
+
+void check_factories(PipelineConfig& cfg, const PluginRegistry& registry, Diagnostics& diags) {
+  std::shared_ptr<sdk::Task> task;
   try {
-    make_task(cfg);
+    task = make_task(cfg);
+    cfg.baselines = pipeline_baselines(cfg, task->baselines(), registry, diags);
   } catch (const std::exception& e) {
     diags.error(cfg.task.where, "task '" + cfg.task.type + "': " + e.what());
   }
+  if (task)
+    for (const auto& baseline : cfg.baselines) {
+      try {
+        make_baseline(baseline, *task, cfg.n_dims);
+      } catch (const std::exception& e) {
+        diags.error(baseline.where, "baseline '" + baseline.type + "': " + e.what());
+      }
+    }
   int64_t index = 0;
   for (const auto& block : cfg.blocks) {
     try {

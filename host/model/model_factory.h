@@ -4,6 +4,7 @@
 #include "config/pipeline.h"
 #include "model/sequence_model.h"
 
+#include <looplab/sdk/baseline.h>
 #include <looplab/sdk/task.h>
 
 #include <memory>
@@ -18,8 +19,12 @@ std::shared_ptr<sdk::Block> make_block(const PipelineConfig& cfg, const Componen
 /// Initialisation draws from the global LibTorch generator: seed it first.
 SequenceModel make_model(const PipelineConfig& cfg);
 
-/// The PipelineCheck of every command that loads a pipeline: builds the task and every block
-/// once on the CPU and reports a factory's exception at the table that configured it.
-void check_factories(const PipelineConfig& cfg, Diagnostics& diags);
+/// One of cfg.baselines, for prompts of `task` with n_dims coordinates.
+std::shared_ptr<sdk::Baseline> make_baseline(const ComponentConfig& baseline, const sdk::Task& task, int64_t n_dims);
+
+/// The PipelineCheck of every command that loads a pipeline: builds the task, every block and
+/// every baseline once on the CPU and reports a factory's exception at the table that
+/// configured it; fills in cfg.baselines from the task's list (config/baselines.h).
+void check_factories(PipelineConfig& cfg, const PluginRegistry& registry, Diagnostics& diags);
 
 }  // namespace looplab::host

@@ -89,12 +89,15 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
     }
     log->info("trained " + std::to_string(result.steps_done) + " steps in " + format_duration(result.elapsed_s));
 
-    auto rows = evaluate(model, *task, cfg, device);
+    auto evaluation = evaluate(model, *task, cfg, device, log.get());
+    const auto& rows = evaluation.rows;
     write_eval_csv(dir.eval_csv(), rows);
     auto report = report_inputs(cfg, model, result, device_text);
     report.eval = rows;
+    report.labels = evaluation.labels;
     if (cfg.outputs.figures)
-      report.figures = render_run_figures(dir, rows, {cfg.n_dims, cfg.model.looped, cfg.outputs.moving_average});
+      report.figures =
+          render_run_figures(dir, rows, {cfg.n_dims, cfg.model.looped, cfg.outputs.moving_average, evaluation.labels});
     for (const auto& analysis : cfg.analyses) {
       log->info("analysis " + analysis.type);
       auto outcome = run_analysis(cfg, analysis, model, *task, device, dir.path,

@@ -71,7 +71,7 @@ TEST(Cli, EveryErrorIsReportedAtOnceInFileOrder) {
   EXPECT_EQ(rc, 2);
   EXPECT_EQ(out, path +
                      ":2:8: error: unknown task 'linear_regresion' (did you mean 'linear_regression'?); available: "
-                     "linear_regression, noisy_linear_regression\n" +
+                     "decision_tree, linear_regression, noisy_linear_regression, relu_2nn_regression, sparse_linear_regression\n" +
                      path + ":4:10: error: parameter 'n_embd' for section [model] must be int, got string\n" + path +
                      ":7:10: error: parameter 'n_head' for block 'gpt': value 0 is out of range [1, 1024]\n" + path +
                      ":8:1: error: unknown section 'trainig' (did you mean 'training'?)\n");

@@ -128,13 +128,14 @@ TEST_F(LandscapeAndAblation, EveryAblationModeWithAllTokensEqualsTheEvaluation) 
 
 TEST(LandscapeAndAblationDropIn, BothLibrariesDropIntoAnInstalledHostWithoutThem) {
   // A host laid out like an installation (bin/, lib/, lib/looplab/plugins/) holding only the
-  // block and the task this run needs.
+  // block, the task and the baselines this run needs.
   const std::string build = LOOPLAB_BUILD_DIR, root = test::temp_dir("installed-host");
   const std::string plugins = root + "/lib/looplab/plugins";
   const std::string copy = "mkdir -p " + root + "/bin " + plugins + " && cp " + build + "/bin/looplab " + root +
                            "/bin/ && cp -P " + build + "/lib/liblooplab_sdk.so* " + root + "/lib/ && cp " + build +
                            "/lib/looplab/plugins/liblooplab_block_gpt.so " + build +
-                           "/lib/looplab/plugins/liblooplab_task_linear_regression.so " + plugins + "/";
+                           "/lib/looplab/plugins/liblooplab_task_linear_regression.so " + build +
+                           "/lib/looplab/plugins/liblooplab_baseline_classical.so " + plugins + "/";
   std::string out;
   ASSERT_EQ(test::run_command(copy, &out), 0) << out;
   const std::string host = root + "/bin/looplab";

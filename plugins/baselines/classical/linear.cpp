@@ -1,39 +1,19 @@
-#include "evaluation/baselines.h"
+#include "linear.h"
 
-#include "common/text.h"
-
-#include <looplab/sdk/task.h>
+#include "predictions.h"
 
 #include <torch/torch.h>
 
-#include <algorithm>
-#include <limits>
-#include <stdexcept>
+#include <string>
 #include <vector>
 
-namespace looplab::host {
+namespace looplab::baselines {
 namespace {
 
 /// A new row counts as a new direction when its part outside the current row space keeps more
 /// than this fraction of its squared norm (1e-9 in norm): far above rounding noise, far below
 /// anything Gaussian inputs produce by chance.
 constexpr double kNewDirectionTol = 1e-18;
-
-void check_inputs(const char* fn, const torch::Tensor& xs, const torch::Tensor& ys) {
-  if (xs.dim() != 3 || ys.dim() != 2 || xs.size(0) != ys.size(0) || xs.size(1) != ys.size(1)) {
-    throw std::invalid_argument(std::string(fn) + ": expected xs [N, n, d] and ys [N, n], got xs " +
-                                c10::str(xs.sizes()) + " and ys " + c10::str(ys.sizes()));
-  }
-  if (!xs.is_floating_point() || !ys.is_floating_point()) {
-    throw std::invalid_argument(std::string(fn) + ": xs and ys must be floating point");
-  }
-}
-
-torch::Tensor as_double(const torch::Tensor& t) { return t.detach().to(torch::kDouble).contiguous(); }
-
-torch::Tensor zero_predictions(const torch::Tensor& xs) {
-  return torch::zeros({xs.size(0), xs.size(1)}, xs.options().dtype(torch::kFloat));
-}
 
 /// Batched matrix-vector product M v for M [N, d, d], v [N, d]; cheaper than bmm for many
 /// tiny matrices.
@@ -111,7 +91,7 @@ torch::Tensor recursive_predictions(const torch::Tensor& xs, const torch::Tensor
 }  // namespace
 
 torch::Tensor least_squares_predictions(const torch::Tensor& xs, const torch::Tensor& ys) {
-  check_inputs("least_squares_predictions", xs, ys);
+  check_prompts("least_squares_predictions", xs, ys);
   if (xs.size(0) == 0 || xs.size(1) == 0) return zero_predictions(xs);
   const int64_t d = xs.size(2);
   torch::Tensor M = torch::zeros({xs.size(0), d, d}, xs.options().dtype(torch::kDouble));
@@ -119,7 +99,7 @@ torch::Tensor least_squares_predictions(const torch::Tensor& xs, const torch::Te
 }
 
 torch::Tensor ridge_predictions(const torch::Tensor& xs, const torch::Tensor& ys, double lambda) {
-  check_inputs("ridge_predictions", xs, ys);
+  check_prompts("ridge_predictions", xs, ys);
   if (!(lambda >= 0.0)) {
     throw std::invalid_argument("ridge_predictions: lambda must be >= 0, got " + std::to_string(lambda));
   }
@@ -131,7 +111,7 @@ torch::Tensor ridge_predictions(const torch::Tensor& xs, const torch::Tensor& ys
 }
 
 torch::Tensor averaging_predictions(const torch::Tensor& xs, const torch::Tensor& ys) {
-  check_inputs("averaging_predictions", xs, ys);
+  check_prompts("averaging_predictions", xs, ys);
   const int64_t n = xs.size(1);
   if (xs.size(0) == 0 || n == 0) return zero_predictions(xs);
   const torch::Tensor x = as_double(xs);
@@ -141,40 +121,4 @@ torch::Tensor averaging_predictions(const torch::Tensor& xs, const torch::Tensor
   return ((x * prefix_sum).sum(-1) / count).to(torch::kFloat);
 }
 
-torch::Tensor nearest_neighbour_predictions(const torch::Tensor& xs, const torch::Tensor& ys, int64_t k) {
-  check_inputs("nearest_neighbour_predictions", xs, ys);
-  if (k < 1) {
-    throw std::invalid_argument("nearest_neighbour_predictions: k must be >= 1, got " + std::to_string(k));
-  }
-  const int64_t N = xs.size(0), n = xs.size(1);
-  if (N == 0 || n == 0) return zero_predictions(xs);
-  const torch::Tensor x = as_double(xs);
-  const torch::Tensor y = as_double(ys);
-  const auto opts = x.options();
-
-  // Direct differences (no |a|^2 + |b|^2 - 2ab expansion), so near ties rank as they truly are.
-  torch::Tensor dist = torch::cdist(x, x, 2.0, /*compute_mode=*/2);
-  const torch::Tensor not_yet_seen = torch::ones({n, n}, opts.dtype(torch::kBool)).triu();  // j >= i
-  dist.masked_fill_(not_yet_seen, std::numeric_limits<double>::infinity());
-
-  const int64_t kk = std::min(k, n);
-  const torch::Tensor nearest = std::get<1>(dist.topk(kk, -1, /*largest=*/false, /*sorted=*/true));
-  const torch::Tensor y_nearest = y.unsqueeze(1).expand({N, n, n}).gather(2, nearest);
-  // Row i has exactly i seen points, sorted first; only the first min(k, i) count.
-  const torch::Tensor pos = torch::arange(n, opts).unsqueeze(1);
-  const torch::Tensor valid = (torch::arange(kk, opts).unsqueeze(0) < pos).to(opts.dtype());
-  const torch::Tensor count = pos.clamp(1.0, static_cast<double>(k)).squeeze(1);
-  return ((y_nearest * valid).sum(-1) / count).to(torch::kFloat);
-}
-
-torch::Tensor baseline_predictions(const std::string& name, const torch::Tensor& xs, const torch::Tensor& ys,
-                                   double noise_variance) {
-  namespace b = sdk::baseline;
-  if (name == b::kLeastSquares) return least_squares_predictions(xs, ys);
-  if (name == b::kRidge) return ridge_predictions(xs, ys, noise_variance);
-  if (name == b::kAveraging) return averaging_predictions(xs, ys);
-  if (name == b::kNearestNeighbours) return nearest_neighbour_predictions(xs, ys, 3);
-  throw std::invalid_argument(unknown_name("baseline", name, b::all(), NameList::kValid));
-}
-
-}  // namespace looplab::host
+}  // namespace looplab::baselines

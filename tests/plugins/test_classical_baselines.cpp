@@ -1,7 +1,7 @@
-// In-context baselines and the bootstrap error band.
+// The linear and nearest-neighbour baselines of the classical baselines plugin, called directly.
 
-#include "evaluation/baselines.h"
-#include "evaluation/error_band.h"
+#include "linear.h"
+#include "nearest_neighbours.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-namespace looplab::host {
+namespace looplab::baselines {
 namespace {
 
 using torch::indexing::Slice;
@@ -175,8 +175,12 @@ TEST(Baselines, FirstColumnIsZeroForEveryBaseline) {
   torch::manual_seed(8);
   const torch::Tensor xs = torch::randn({6, 5, 4});
   const torch::Tensor ys = torch::randn({6, 5});
-  for (const char* name : {"least_squares", "ridge", "averaging", "nearest_neighbours"}) {
-    const torch::Tensor pred = baseline_predictions(name, xs, ys, 0.01);
+  const std::vector<std::pair<const char*, torch::Tensor>> preds{
+      {"least_squares", least_squares_predictions(xs, ys)},
+      {"ridge", ridge_predictions(xs, ys, 0.01)},
+      {"averaging", averaging_predictions(xs, ys)},
+      {"nearest_neighbours", nearest_neighbour_predictions(xs, ys, 3)}};
+  for (const auto& [name, pred] : preds) {
     ASSERT_EQ(pred.sizes(), (std::vector<int64_t>{6, 5})) << name;
     EXPECT_EQ(pred.scalar_type(), torch::kFloat) << name;
     EXPECT_TRUE(torch::equal(pred.index({Slice(), 0}), torch::zeros({6}))) << name;
@@ -184,64 +188,11 @@ TEST(Baselines, FirstColumnIsZeroForEveryBaseline) {
   }
 }
 
-TEST(Baselines, UnknownNameThrowsNamingIt) {
+TEST(Baselines, MismatchedShapesThrow) {
   const torch::Tensor xs = torch::randn({2, 3, 2});
-  const torch::Tensor ys = torch::randn({2, 3});
-  try {
-    baseline_predictions("lasso_typo", xs, ys, 0.0);
-    FAIL() << "expected std::invalid_argument";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("lasso_typo"), std::string::npos) << e.what();
-  }
   EXPECT_THROW(least_squares_predictions(xs, torch::randn({2, 4})), std::invalid_argument);
-}
-
-TEST(ErrorBand, BracketsTheMeanWhichIsThePlainMean) {
-  torch::manual_seed(9);
-  const torch::Tensor err = torch::rand({300, 7}).pow(2);
-  const ErrorBand band = error_band(err, 500, 17);
-  for (const torch::Tensor* t : {&band.mean, &band.lo, &band.hi}) {
-    EXPECT_EQ(t->scalar_type(), torch::kDouble);
-    EXPECT_TRUE(t->device().is_cpu());
-    ASSERT_EQ(t->sizes(), (std::vector<int64_t>{7}));
-  }
-  EXPECT_TRUE(torch::allclose(band.mean, err.to(torch::kDouble).mean(0), 1e-12, 1e-12));
-  EXPECT_TRUE((band.lo <= band.mean).all().item<bool>());
-  EXPECT_TRUE((band.mean <= band.hi).all().item<bool>());
-  EXPECT_TRUE((band.lo < band.hi).all().item<bool>());
-}
-
-TEST(ErrorBand, SameSeedGivesTheSameBand) {
-  torch::manual_seed(10);
-  const torch::Tensor err = torch::rand({200, 5});
-  const ErrorBand a = error_band(err, 300, 42);
-  const ErrorBand b = error_band(err, 300, 42);
-  const ErrorBand c = error_band(err, 300, 43);
-  EXPECT_TRUE(torch::equal(a.lo, b.lo));
-  EXPECT_TRUE(torch::equal(a.hi, b.hi));
-  EXPECT_FALSE(torch::equal(a.lo, c.lo));
-}
-
-TEST(ErrorBand, NarrowsWithMorePrompts) {
-  torch::manual_seed(11);
-  const torch::Tensor err = torch::rand({4000, 3});
-  const ErrorBand few = error_band(err.index({Slice(0, 100)}), 400, 1);
-  const ErrorBand many = error_band(err, 400, 1);
-  // Width scales like 1/sqrt(N): 40x the prompts should give about a sixth of the width.
-  EXPECT_TRUE(((many.hi - many.lo) < 0.5 * (few.hi - few.lo)).all().item<bool>());
-}
-
-TEST(ErrorBand, ConstantColumnHasZeroWidth) {
-  torch::manual_seed(12);
-  torch::Tensor err = torch::rand({150, 4}, kF64);
-  err.index_put_({Slice(), 2}, 0.3);
-  const ErrorBand band = error_band(err, 200, 5);
-  EXPECT_EQ(band.lo[2].item<double>(), band.mean[2].item<double>());
-  EXPECT_EQ(band.hi[2].item<double>(), band.mean[2].item<double>());
-  EXPECT_NEAR(band.mean[2].item<double>(), 0.3, 1e-15);
-  EXPECT_THROW(error_band(err, 0, 5), std::invalid_argument);
-  EXPECT_THROW(error_band(torch::rand({4}), 10, 5), std::invalid_argument);
+  EXPECT_THROW(nearest_neighbour_predictions(xs, torch::randn({3, 3})), std::invalid_argument);
 }
 
 }  // namespace
-}  // namespace looplab::host
+}  // namespace looplab::baselines
