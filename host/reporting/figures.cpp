@@ -477,7 +477,8 @@ std::string render_figure(const sdk::FigureSpec& figure, const std::map<std::str
   std::ostringstream gp;
   write_script_head(gp, figure, files, 900, height);
   if (figure.log_x) gp << "set logscale x 10\n";
-  if (figure.log_y) gp << "set logscale y 10\n";
+  // %g: gnuplot's default pads every decade label to the smallest one's digits (10.00000).
+  if (figure.log_y) gp << "set logscale y 10\nset format y '%g'\n";
   // Autoscaled top, capped: `*<max` lets gnuplot pick it unless it lies above y_max.
   const std::string top = style.y_max > 0 ? "*<" + sdk::Table::num(style.y_max) : "*";
   if (style.y_max > 0 && lines.floor <= 0 && !lines.plots.empty()) gp << "set yrange [*:" << top << "]\n";
