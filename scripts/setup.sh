@@ -9,16 +9,7 @@ packages=(build-essential cmake git python3 python3-venv
           libboost1.74-dev libboost-program-options-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
           libgtest-dev gnuplot-nox libxgboost-dev
           python3-sklearn python3-xgboost)  # the last two: test oracles only
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
-fi
+scripts/install_packages.sh "${packages[@]}"
 
 # LibTorch from the torch wheel pinned in requirements.txt, in .venv.
 if [ ! -x .venv/bin/python ]; then
