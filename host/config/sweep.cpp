@@ -114,9 +114,17 @@ class Expander {
     check_zip();
     if (!diags_.empty()) return {};
 
-    std::vector<SweepMember> members;
     const size_t zip_len = zip_.empty() ? 1 : zip_.front().values.size();
     const size_t seed_len = seeds_ ? seeds_->values.size() : 1;
+    // Counted before any member is built: a few lines of grid multiply out to billions.
+    size_t runs = zip_len * seed_len;
+    for (const auto& axis : grid_) runs = runs > kMaxSweepRuns ? runs : runs * axis.values.size();
+    if (runs > kMaxSweepRuns) {
+      diags_.error(location_of(sweep_), "the sweep expands into more than " + std::to_string(kMaxSweepRuns) + " runs");
+      return {};
+    }
+
+    std::vector<SweepMember> members;
     std::vector<size_t> pick(grid_.size(), 0);
     while (true) {
       for (size_t z = 0; z < zip_len; ++z)

@@ -36,12 +36,15 @@ struct SweepMember {
   std::string label;  ///< "model.loops=5, run.seed=1".
 };
 
+/// The most runs one [sweep] may expand into.
+inline constexpr size_t kMaxSweepRuns = 10000;
+
 /// Whether the loaded document has a [sweep] table.
 bool has_sweep(const toml::table& doc);
 
 /// The members of the document's [sweep], in order; an empty [sweep] gives one member with no
-/// overrides. Malformed sweeps (unknown keys, non-array values, zip lengths that differ) are
-/// reported to `diags` at their position.
+/// overrides. Malformed sweeps (unknown keys, non-array values, zip lengths that differ, more
+/// than kMaxSweepRuns runs) are reported to `diags` at their position.
 std::vector<SweepMember> expand_sweep(const toml::table& doc, Diagnostics& diags);
 
 /// The pipeline of one member: `file` loaded afresh with `overrides` (the --set list), the

@@ -169,6 +169,22 @@ TEST_F(Sweep, MalformedSweepsAreReportedWhereWritten) {
   EXPECT_TRUE(contains(errors(file("[sweep]\nseeds = [1, -2]\n")), "sweep seeds must be integers >= 0"));
 }
 
+TEST_F(Sweep, MoreThanTheMostRunsIsRefusedBeforeAnyIsBuilt) {
+  // Eight lines of grid make 10^8 runs: refused by counting them, not by running out of memory
+  // (fuzz/regressions/sweep-of-1e8-runs.toml, a timeout of the fuzz target).
+  std::string grid = "[sweep.grid]\n";
+  for (const char* key : {"model.loops", "model.window", "training.steps", "training.lr", "run.seed", "task.n_points",
+                          "training.batch_size", "evaluation.prompts"})
+    grid += std::string("\"") + key + "\" = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n";
+  EXPECT_EQ(errors(file(grid)), dir_ + "/fam.toml:16:1: error: the sweep expands into more than 10000 runs\n");
+  // Exactly the most expands.
+  std::string seeds = "[sweep]\nseeds = [0";
+  for (int i = 1; i < 100; ++i) seeds += ", " + std::to_string(i);
+  seeds += "]\n[sweep.grid]\n\"model.loops\" = [1";
+  for (int i = 2; i <= 100; ++i) seeds += ", " + std::to_string(i);
+  EXPECT_EQ(expand(file(seeds + "]\n")).size(), kMaxSweepRuns);
+}
+
 TEST_F(Sweep, AnIndexPastTheEndOfAnArrayIsReportedAtTheSweepValue) {
   const auto text = errors(file("[sweep.grid]\n\"model.blocks.3.n_head\" = [2]\n"));
   EXPECT_TRUE(contains(text, "index 3 is out of range for 'model.blocks' (1 element)")) << text;
