@@ -320,7 +320,7 @@ int bench_command(const std::vector<std::string>& args) {
   desc.add_options()("config", po::value(&o.configs)->composing(), "size to run (repeatable; default: all)")(
       "reps", po::value(&o.reps), "timed steps per size (default: per size)")(
       "warmup", po::value(&o.warmup)->default_value(2), "untimed steps first")(
-      "threads", po::value(&o.threads)->default_value(0), "LibTorch intra-op threads; 0 = all cores")(
+      "threads", po::value(&o.threads)->default_value(0), "LibTorch intra-op threads; 0 = the cores free now")(
       "device", po::value(&o.device)->default_value("cpu"), "cpu or cuda")(
       "cuda-graphs", po::bool_switch(&o.cuda_graphs), "replay the step from a CUDA graph (cuda only)")(
       "json", po::bool_switch(&o.json), "one JSON object per row instead of the table")(
@@ -345,12 +345,13 @@ int bench_command(const std::vector<std::string>& args) {
     return usage_error("--optimizer fused|plain, --attention auto|math");
   if (o.attention == "math") at::globalContext().setSDPUseFlash(false);
   const auto device = resolve_device(o.device);
-  const int64_t threads = configure_threads(o.threads);
+  const auto choice = configure_threads(o.threads);
+  const int64_t threads = choice.threads;
   PluginRegistry registry;
   registry.load_directories(plugin_directories(o.plugin_paths, {}));
   if (!o.json) {
-    std::printf("looplab bench | %s | %lld threads | %s\n", cpu_model().c_str(), static_cast<long long>(threads),
-                device.str().c_str());
+    std::printf("looplab bench | %s | %lld threads (%s) | %s\n", cpu_model().c_str(), static_cast<long long>(threads),
+                choice.reason.c_str(), device.str().c_str());
     print_table_header();
   }
   std::vector<BenchRow> rows;

@@ -2,6 +2,7 @@
 
 #include "cli/command_line.h"
 
+#include "common/cpu_load.h"
 #include "common/devices.h"
 #include "common/exit_code.h"
 
@@ -70,10 +71,12 @@ std::set<std::string> cpu_flags() {
   return {};
 }
 
-int usable_cores() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
-  return static_cast<int>(std::thread::hardware_concurrency());
+// "1.2": core counts measured over a short window.
+std::string text_number(double x) {
+  std::ostringstream out;
+  out.precision(2);
+  out << x;
+  return out.str();
 }
 
 }  // namespace
@@ -112,10 +115,30 @@ MachineReport machine_report() {
   fact("CUDA", devices + "; this build has no CUDA code paths");
 #endif
 
-  const int cores = usable_cores();
+  const auto budget = cpu_budget();
+  const int cores = static_cast<int>(budget.usable());
   const int threads = at::get_num_threads();
   fact("threads", "intra-op " + std::to_string(threads) + ", inter-op " +
-                      std::to_string(at::get_num_interop_threads()) + ", usable cores " + std::to_string(cores));
+                      std::to_string(at::get_num_interop_threads()) + ", usable cores " + std::to_string(cores) +
+                      " (affinity " + std::to_string(budget.affinity) +
+                      (budget.quota > 0 ? ", cgroup quota " + text_number(budget.quota) : ", no cgroup quota") + ")");
+  // What a run with [run] threads = 0 would do now: the policy in force.
+  const double others = busy_cores_of_others(500);
+  const auto choice = choose_threads(0, budget, others);
+  fact("load", others < 0 ? std::string("unknown (/proc/stat unreadable)")
+                          : "other processes keep " + text_number(others) + " of " + std::to_string(cores) +
+                                " cores busy");
+  fact("thread policy", "threads = 0 picks the cores free at the start of a run: now " +
+                            std::to_string(choice.threads) + " (" + choice.reason +
+                            "); the count is recorded in run.json and kept on resume");
+  fact("OpenMP wait", "OMP_WAIT_POLICY=" + env_or("OMP_WAIT_POLICY", "-") + ", GOMP_SPINCOUNT=" +
+                          env_or("GOMP_SPINCOUNT", "-") +
+                          " (unset: libgomp spins ~300k iterations at a barrier, then sleeps)");
+  if (others >= 0.5)
+    r.warnings.push_back("the machine is oversubscribed: other processes keep " + text_number(others) + " of " +
+                         std::to_string(cores) +
+                         " cores busy; threads = 0 runs take " + std::to_string(choice.threads) +
+                         ", an explicit --threads above that will wait at every OpenMP barrier");
   const std::string blas = config_value(config, "BLAS_INFO=");
   fact("BLAS", (blas.empty() ? "unknown" : blas) +
                    (blas == "mkl" ? " (" + line_containing(config, "Math Kernel Library") + ")" : ""));

@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "cli/pipeline_loading.h"
 #include "common/errors.h"
+#include "common/run_lock.h"
 #include "runs/run_session.h"
 #include "runs/sweep_runner.h"
 
@@ -10,6 +11,8 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <vector>
 
 namespace looplab::host {
 
@@ -17,11 +20,25 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
+// SIGINT (Ctrl-C), SIGTERM (what schedulers send before a kill) and SIGHUP (a closed terminal).
+constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
 extern "C" void on_interrupt(int) {
-  // First Ctrl-C: finish the step, checkpoint, exit. Second: default action.
+  // The first: finish the step, checkpoint, exit. A second: the default action.
   g_stop.store(true);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  for (int s : kStopSignals) std::signal(s, SIG_DFL);
+}
+
+// One process per run or sweep directory; the lock lives until the process ends.
+bool lock_directory(const std::string& dir) {
+  static std::vector<std::unique_ptr<RunLock>> held;
+  try {
+    held.push_back(std::make_unique<RunLock>(dir));
+    return true;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << error_text(e) << "\n";
+    return false;
+  }
 }
 
 struct RunArgs {
@@ -39,6 +56,7 @@ int run_member(const RunArgs& a, const RunDir& dir, int64_t member_threads) {
   auto cfg = load_pipeline(dir.resolved(), CommonOptions{a.common.plugin_paths, {}});
   if (!cfg) return kBadInput;
   if (member_threads > 0) cfg->run.threads = member_threads;
+  if (!lock_directory(dir.path)) return kBadInput;
   write_status(dir, "running");
   return execute_run(*cfg, dir, g_stop);
 }
@@ -52,8 +70,11 @@ RunMember member_runner(const RunArgs& a) {
 }
 
 int resume(const RunArgs& a) {
-  if (is_sweep_dir(a.resume))
-    return run_sweep(SweepDir{absolute_path(a.resume)}, sweep_options(a), member_runner(a), g_stop, std::cout);
+  if (is_sweep_dir(a.resume)) {
+    const SweepDir dir{absolute_path(a.resume)};
+    if (!lock_directory(dir.path)) return kBadInput;
+    return run_sweep(dir, sweep_options(a), member_runner(a), g_stop, std::cout);
+  }
   auto existing = open_run_dir(a.resume);
   if (!existing) return kBadInput;
   return run_member(a, *existing, a.threads);
@@ -71,6 +92,7 @@ int run_single(const RunArgs& a) {
   } catch (const std::exception& e) {
     return usage_error(error_text(e));
   }
+  if (!lock_directory(dir.path)) return kBadInput;
   return execute_run(*cfg, dir, g_stop);
 }
 
@@ -102,6 +124,7 @@ int run_sweep_file(const RunArgs& a, const toml::table& doc) {
   try {
     if (a.sweep_index >= 0) return run_sweep_member(a, name, members, configs);
     auto dir = create_sweep_dir(a.out.empty() ? default_run_dir(name) : a.out, members, configs);
+    if (!lock_directory(dir.path)) return kBadInput;
     return run_sweep(dir, sweep_options(a), member_runner(a), g_stop, std::cout);
   } catch (const std::exception& e) {
     return usage_error(error_text(e));
@@ -127,8 +150,7 @@ int run_command(const std::vector<std::string>& args) {
     return usage_error("give a pipeline FILE or --resume RUN_DIR (not both)", kRunUsage);
   if (a.jobs < 1 || a.threads < 0) return usage_error("--jobs must be >= 1 and --threads >= 0");
   if (!a.resume.empty() && !a.common.sets.empty()) return usage_error("--set cannot change a run being resumed");
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
+  for (int s : kStopSignals) std::signal(s, on_interrupt);
   if (!a.resume.empty()) return resume(a);
   auto loaded = load_document(a.file, a.common);
   if (!loaded) return kBadInput;

@@ -22,12 +22,12 @@ c10::Device resolve_device(const std::string& name) {
   return c10::Device(c10::kCUDA, 0);
 }
 
-int64_t configure_threads(int64_t requested) {
-  // LibTorch may default to 1 thread in containers; every core unless told otherwise.
-  int64_t n = requested > 0 ? requested : static_cast<int64_t>(std::thread::hardware_concurrency());
-  if (n < 1) n = 1;
-  at::set_num_threads(static_cast<int>(n));
-  return at::get_num_threads();
+ThreadChoice configure_threads(int64_t requested) {
+  // LibTorch may default to 1 thread in containers: always set the count explicitly.
+  auto choice = choose_threads(requested, cpu_budget(), requested > 0 ? 0.0 : busy_cores_of_others(300));
+  at::set_num_threads(static_cast<int>(choice.threads));
+  choice.threads = at::get_num_threads();
+  return choice;
 }
 
 at::Generator make_generator(const c10::Device& device, uint64_t seed) {

@@ -4,6 +4,8 @@
 #include <ATen/core/Generator.h>
 #include <c10/core/Device.h>
 
+#include "common/cpu_load.h"
+
 #include <cstdint>
 #include <string>
 
@@ -12,8 +14,10 @@ namespace looplab::host {
 /// "cpu", "cuda" or "auto" (cuda when LibTorch sees a GPU). Throws std::runtime_error when
 /// cuda is asked for and none is available.
 c10::Device resolve_device(const std::string& name);
-/// Sets LibTorch's intra-op threads; 0 means every core. Returns the count in effect.
-int64_t configure_threads(int64_t requested);
+/// Sets LibTorch's intra-op threads: `requested`, or for 0 the cores free right now
+/// (choose_threads after sampling the load of other processes for 0.3 s). Returns the count in
+/// effect and why it was chosen.
+ThreadChoice configure_threads(int64_t requested);
 /// A fresh generator of `device`'s type seeded with `seed` (independent of the global one).
 at::Generator make_generator(const c10::Device& device, uint64_t seed);
 /// Sets whether CUDA matmuls (cuBLAS) and convolutions (cuDNN) may use TF32. A no-op on the

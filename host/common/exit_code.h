@@ -8,7 +8,8 @@ namespace looplab::host {
 enum ExitCode {
   kOk = 0,            ///< Success.
   kFailure = 1,       ///< A runtime failure (the run directory's run.json says which).
-  kBadInput = 2,      ///< Bad input: configuration, usage, a directory that cannot be used.
+  kBadInput = 2,      ///< Bad input: configuration, usage, a directory that cannot be used or is in use.
+  kDiverged = 3,      ///< Training diverged (non-finite or exploding loss); run.json says where.
   kInterrupted = 130  ///< Stopped by a signal after writing a checkpoint; `run --resume` continues.
 };
 

@@ -54,6 +54,14 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
   }
 }
 
+bool overwrite_file(const std::string& path, const std::string& contents) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) return false;
+  const ssize_t n = ::write(fd, contents.data(), contents.size());
+  const bool ok = n == static_cast<ssize_t>(contents.size()) && ::fsync(fd) == 0;
+  return ::close(fd) == 0 && ok;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));

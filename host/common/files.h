@@ -12,6 +12,10 @@ namespace looplab::host {
 /// the temporary removed.
 void write_file_atomic(const std::string& path, const std::string& contents);
 
+/// Overwrites an existing `path` in place (truncate, write, fsync): not atomic, for when a full
+/// disk leaves no room for write_file_atomic's temporary. Returns whether it succeeded.
+bool overwrite_file(const std::string& path, const std::string& contents);
+
 /// The whole file as text. Throws std::runtime_error naming `path` when it cannot be read.
 std::string read_file(const std::string& path);
 

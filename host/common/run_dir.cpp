@@ -20,6 +20,7 @@ RunStatus read_run_status(const RunDir& dir) {
     out.status = json.value("status", "");
     out.message = json.value("message", "");
     out.trained_loops = json.value("trained_loops", int64_t{0});
+    out.threads = json.value("threads", int64_t{0});
   } catch (const std::exception&) {
     // A torn or foreign file reads as "no status": the run is then treated as not complete.
     return RunStatus{};
@@ -34,7 +35,15 @@ void write_run_status(const RunDir& dir, const RunStatus& status) {
   json["status"] = status.status;
   if (!status.message.empty()) json["message"] = status.message;
   if (status.trained_loops > 0) json["trained_loops"] = status.trained_loops;
-  write_file_atomic(dir.status(), json.dump(2) + "\n");
+  if (status.threads > 0) json["threads"] = status.threads;
+  const auto text = json.dump(2) + "\n";
+  try {
+    write_file_atomic(dir.status(), text);
+  } catch (const std::exception&) {
+    // A full disk has no room for the temporary, but the old run.json's own blocks can be
+    // reused in place: a "failed" status must still get out. Torn, it reads as no status.
+    if (!overwrite_file(dir.status(), text)) throw;
+  }
 }
 
 void write_status(const RunDir& dir, const std::string& status, const std::string& message) {

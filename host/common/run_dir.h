@@ -37,11 +37,14 @@ struct SweepDir {
 
 /// What run.json holds.
 struct RunStatus {
-  /// "pending", "running", "interrupted", "failed" or "complete" ("complete" only once every
+  /// "pending", "running", "interrupted", "diverged", "failed" or "complete" ("complete" only once every
   /// output exists); "" when the file is missing or unreadable.
   std::string status;
   std::string message;        ///< Why it failed, or how to resume; may be empty.
   int64_t trained_loops = 0;  ///< Loop iterations b at the end of training (1: standard model; 0: not recorded).
+  /// LibTorch threads the run trains with (0: not recorded): a resume keeps them, so that it
+  /// continues with the same numbers as an uninterrupted run.
+  int64_t threads = 0;
 };
 
 /// Reads run.json; a missing or unreadable file gives a RunStatus with an empty status.
@@ -65,7 +68,10 @@ inline constexpr const char* kLoops = "loops";                  ///< Loop iterat
 inline constexpr const char* kDims = "dims";                    ///< Active dimensions of the step.
 inline constexpr const char* kPoints = "points";                ///< Points per prompt of the step.
 inline constexpr const char* kElapsed = "elapsed_s";            ///< Training wall time so far.
-/// All of the above, in file order.
+/// With on_nonfinite = "skip_step" only, the last column (after the learned scalars): 1 for a
+/// step whose update was dropped because its loss or a gradient was not finite, else 0.
+inline constexpr const char* kSkipped = "skipped";
+/// All of the above but kSkipped, in file order.
 const std::vector<std::string>& all();
 /// The columns of a train.csv written before loss_last existed (all() without loss_last and
 /// loss_last_norm); resuming such a run keeps writing them.

@@ -11,7 +11,8 @@ const Section<RunOptions>& RunOptions::section() {
                  sdk::string_param("device", "auto", "where to train: auto picks cuda when available")
                      .one_of({"auto", "cpu", "cuda"}))
           .field(&RunOptions::threads,
-                 sdk::int_param("threads", 0, "CPU threads for LibTorch; 0 = all cores").at_least(0))
+                 sdk::int_param("threads", 0,
+                                "CPU threads for LibTorch; 0 = the cores other processes leave free at the start").at_least(0))
           .field(&RunOptions::tf32,
                  sdk::bool_param("tf32", false, "CUDA: allow TF32 (10-bit mantissa) matmuls and convolutions"))
           .field(&RunOptions::plugin_paths,
@@ -62,9 +63,22 @@ const Section<TrainingOptions>& TrainingOptions::section() {
                      .at_least(0.0)
                      .at_most(1.0))
           .field(
-              &TrainingOptions::grad_clip,
-              sdk::float_param("grad_clip", 0.0, "clip the global gradient L2 norm to this before each step; 0 = off")
+              &TrainingOptions::clip_grad_norm,
+              sdk::float_param("clip_grad_norm", 0.0, "clip the global gradient L2 norm to this before each step; 0 = off")
                   .at_least(0.0))
+          .field(&TrainingOptions::on_nonfinite,
+                 sdk::string_param("on_nonfinite", "stop",
+                                   "a NaN/inf loss or gradient: stop the run (status diverged) or skip_step (drop "
+                                   "that update and count it in train.csv)")
+                     .one_of({"stop", "skip_step"}))
+          .field(&TrainingOptions::max_loss_ratio,
+                 sdk::float_param("max_loss_ratio", 1000.0,
+                                  "the run has diverged once loss / E[y^2] averages above this over "
+                                  "max_loss_intervals consecutive log intervals; 0 = never")
+                     .at_least(0.0))
+          .field(&TrainingOptions::max_loss_intervals,
+                 sdk::int_param("max_loss_intervals", 3, "consecutive log intervals above max_loss_ratio")
+                     .at_least(1))
           .field(&TrainingOptions::log_every,
                  sdk::int_param("log_every", 50, "steps between progress lines (and the only host syncs)").at_least(1))
           .field(&TrainingOptions::checkpoint_every,

@@ -66,7 +66,7 @@ struct RunOptions {
   std::string name;                       ///< Run name; "" = the pipeline file's stem.
   int64_t seed{};                         ///< Seeds initialisation and the training data.
   std::string device{};                   ///< auto | cpu | cuda.
-  int64_t threads{};                      ///< CPU threads for LibTorch; 0 = all cores.
+  int64_t threads{};                      ///< CPU threads for LibTorch; 0 = the cores free at the start.
   bool tf32{};                            ///< CUDA: allow TF32 matmuls and convolutions.
   std::vector<std::string> plugin_paths;  ///< Extra plugin directories (absolute once resolved).
   /// The section's keys.
@@ -96,7 +96,10 @@ struct TrainingOptions {
   int64_t warmup_steps{};      ///< Linear warm-up: lr * (k + 1) / warmup_steps for 0-based steps k < warmup_steps.
   std::string decay{};         ///< none | cosine | linear: from the end of warm-up to the last step.
   double min_lr_ratio{};       ///< Where the decay ends, as a fraction of lr.
-  double grad_clip{};          ///< Clip the global gradient L2 norm to this; 0 = off.
+  double clip_grad_norm{};     ///< Clip the global gradient L2 norm to this; 0 = off.
+  std::string on_nonfinite{};  ///< stop | skip_step: what a NaN/inf loss or gradient does.
+  double max_loss_ratio{};     ///< Diverged when loss / E[y^2] stays above this ...; 0 = never.
+  int64_t max_loss_intervals{};  ///< ... for this many consecutive log intervals.
   int64_t log_every{};         ///< Steps between progress lines (the loop's only host syncs).
   int64_t checkpoint_every{};  ///< Steps between checkpoints; 0 = only at the end.
   bool cuda_graphs{};          ///< CUDA: replay each curriculum stage's step from a graph.

@@ -269,7 +269,9 @@ std::string write_compare_md(const std::vector<Run>& runs, const std::vector<std
   std::set<std::string> scalar_set;
   for (const auto& r : runs)
     for (const auto& c : r.train.columns)
-      if (std::find(fixed_columns.begin(), fixed_columns.end(), c) == fixed_columns.end()) scalar_set.insert(c);
+      if (std::find(fixed_columns.begin(), fixed_columns.end(), c) == fixed_columns.end() &&
+          c != train_columns::kSkipped)
+        scalar_set.insert(c);
   const std::vector<std::string> scalars(scalar_set.begin(), scalar_set.end());
   std::ostringstream md;
   md << "# Comparison of " << runs.size() << " runs\n\n"

@@ -4,6 +4,7 @@
 #include "common/devices.h"
 #include "common/errors.h"
 #include "common/exit_code.h"
+#include "common/run_lock.h"
 #include "common/seeds.h"
 #include "common/text.h"
 #include "config/config_loader.h"
@@ -19,6 +20,8 @@
 #include "run_logger.h"
 
 #include <filesystem>
+#include <iostream>
+#include <memory>
 
 namespace fs = std::filesystem;
 
@@ -53,6 +56,15 @@ ReportInputs report_inputs(const PipelineConfig& cfg, SequenceModel& model, cons
   return in;
 }
 
+// status "failed"; when even run.json cannot be written (a full disk), the log and stderr say so.
+void record_failure(const RunDir& dir, const std::string& why, sdk::Logger& log) {
+  try {
+    write_status(dir, "failed", why);
+  } catch (const std::exception& e) {
+    log.error("cannot record the failure in run.json: " + error_text(e));
+  }
+}
+
 }  // namespace
 
 RunDir create_run_dir(const std::string& path, const PipelineConfig& cfg) {
@@ -70,19 +82,33 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
   auto log = make_logger(dir.log());
   try {
     const auto device = resolve_device(cfg.run.device);
-    const auto threads = configure_threads(cfg.run.threads);
+    // A resume keeps the thread count the run started with: another count changes the numbers.
+    auto status = read_run_status(dir);
+    auto choice = configure_threads(cfg.run.threads > 0 ? cfg.run.threads : status.threads);
+    if (cfg.run.threads == 0 && status.threads > 0) choice.reason = "as the run started (--threads N changes it)";
+    const auto threads = choice.threads;
+    if (status.threads != threads) {
+      status.threads = threads;
+      write_run_status(dir, status);
+    }
     configure_tf32(cfg.run.tf32);
-    if (auto warning = thread_warning(cfg.run.threads); !warning.empty()) log->warn(warning);
+    if (auto warning = thread_warning(threads); !warning.empty()) log->warn(warning);
     torch::manual_seed(static_cast<uint64_t>(cfg.run.seed));
     auto task = make_task(cfg);
     auto model = make_model(cfg);
     const auto device_text = device.str() + " (" + std::to_string(threads) + " threads)";
     log->info("run " + cfg.run.name + " -> " + dir.path);
-    log->info("device " + device.str() + " | " + std::to_string(threads) + " threads | " +
+    log->info("device " + device.str() + " | " + std::to_string(threads) + (threads == 1 ? " thread (" : " threads (") +
+              choice.reason + ") | " +
               std::to_string(parameter_count(*model)) + " parameters | " + model_text(cfg));
 
     Trainer trainer(cfg, model, task, device, dir, log);
     auto result = trainer.train(stop);
+    if (!result.diverged.empty()) {
+      log->error("diverged: " + result.diverged);
+      write_status(dir, "diverged", result.diverged);
+      return kDiverged;
+    }
     if (!result.completed) {
       write_status(dir, "interrupted", "resume with: looplab run --resume " + dir.path);
       return kInterrupted;
@@ -110,18 +136,25 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
     return kOk;
   } catch (const std::exception& e) {
     log->error(error_text(e));
-    write_status(dir, "failed", error_text(e));
+    record_failure(dir, error_text(e), *log);
     return kFailure;
   }
 }
 
 int analyze_run(const PipelineConfig& cfg, const RunDir& dir, const ComponentConfig& analysis) {
+  std::unique_ptr<RunLock> lock;  // analyses write into the run directory: not while it trains
+  try {
+    lock = std::make_unique<RunLock>(dir.path);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << error_text(e) << "\n";
+    return kBadInput;
+  }
   auto log = make_logger(dir.log());
   try {
     const auto checkpoint = Checkpoint::latest(dir.checkpoints());
     if (checkpoint.empty()) throw std::runtime_error(dir.path + " has no checkpoint to analyze");
     const auto device = resolve_device(cfg.run.device);
-    configure_threads(cfg.run.threads);
+    configure_threads(cfg.run.threads > 0 ? cfg.run.threads : read_run_status(dir).threads);
     auto task = make_task(cfg);
     auto model = make_model(cfg);
     model->to(device);

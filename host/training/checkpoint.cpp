@@ -1,11 +1,14 @@
 #include "training/checkpoint.h"
 
+#include "common/files.h"
+
 #include <torch/serialize.h>
 #include <torch/serialize/archive.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -27,24 +30,34 @@ std::string Checkpoint::file_name(int64_t step) {
   return buf;
 }
 
-std::string Checkpoint::latest(const std::string& dir) {
-  std::string best;
+std::vector<std::string> Checkpoint::all(const std::string& dir) {
+  std::vector<std::string> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    auto name = e.path().filename().string();
-    if (name.rfind("step_", 0) == 0 && e.path().extension() == ".pt" && name > fs::path(best).filename().string())
-      best = e.path().string();
+    const auto name = e.path().filename().string();
+    if (name.rfind("step_", 0) == 0 && e.path().extension() == ".pt") out.push_back(e.path().string());
   }
-  return best;
+  std::sort(out.rbegin(), out.rend());  // names sort by step
+  return out;
+}
+
+std::string Checkpoint::latest(const std::string& dir) {
+  const auto every = all(dir);
+  return every.empty() ? std::string() : every.front();
+}
+
+void Checkpoint::remove_partial(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const auto name = e.path().filename().string();
+    if (name.rfind("step_", 0) == 0 && name.find(".pt.tmp") != std::string::npos) fs::remove(e.path(), ec);
+  }
 }
 
 void Checkpoint::prune(const std::string& dir, int64_t keep) {
   if (keep <= 0) return;
-  std::vector<std::string> all;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".pt") all.push_back(e.path().string());
-  std::sort(all.begin(), all.end());
-  for (size_t i = 0; i + static_cast<size_t>(keep) < all.size(); ++i) fs::remove(all[i]);
+  const auto every = all(dir);
+  for (size_t i = static_cast<size_t>(keep); i < every.size(); ++i) fs::remove(every[i]);
 }
 
 std::string Checkpoint::save(const std::string& dir, SequenceModel& model, torch::optim::Optimizer& optimizer) const {
@@ -57,9 +70,9 @@ std::string Checkpoint::save(const std::string& dir, SequenceModel& model, torch
   archive.write(kStep, torch::tensor(step, torch::kInt64));
   archive.write(kElapsed, torch::tensor(elapsed_s, torch::kFloat64));
   const auto path = (fs::path(dir) / file_name(step)).string();
-  const auto tmp = path + ".tmp";
-  archive.save_to(tmp);
-  fs::rename(tmp, path);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomic(path, bytes.str());
   return path;
 }
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace looplab::host {
 
@@ -20,8 +21,9 @@ struct Checkpoint {
   torch::Tensor data_rng;  ///< State of the training data generator (CPU byte tensor).
 
   /// Writes the model's weights, the optimizer's state and this state to
-  /// `<dir>/step_NNNNNNN.pt` through a temporary file and a rename, so a crash never leaves a
-  /// truncated checkpoint under a real name. Returns the path.
+  /// `<dir>/step_NNNNNNN.pt` through a temporary file, fsync and a rename (then the directory
+  /// is fsync'd), so neither a crash nor a full disk leaves a truncated checkpoint under a
+  /// real name. Returns the path; throws std::runtime_error naming the file when it cannot.
   std::string save(const std::string& dir, SequenceModel& model, torch::optim::Optimizer& optimizer) const;
 
   /// Loads `path` into `model` and, when given, `optimizer`; tensors land on `device`.
@@ -31,8 +33,12 @@ struct Checkpoint {
 
   /// `step_NNNNNNN.pt`: names sort by step.
   static std::string file_name(int64_t step);
+  /// Every checkpoint in `dir`, newest first.
+  static std::vector<std::string> all(const std::string& dir);
   /// The newest checkpoint in `dir`, or "" when there is none.
   static std::string latest(const std::string& dir);
+  /// Deletes the temporary files of checkpoint writes that never finished (a crash, a full disk).
+  static void remove_partial(const std::string& dir);
   /// Deletes all but the newest `keep` checkpoints in `dir` (keep <= 0 keeps all).
   static void prune(const std::string& dir, int64_t keep);
 };

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace looplab::host {
@@ -32,7 +33,11 @@ bool fusable(const std::vector<torch::optim::OptimizerParamGroup>& groups) {
 }  // namespace
 
 torch::Tensor FusedAdam::step(LossClosure closure) {
-  if (!fusable(param_groups_)) return torch::optim::Adam::step(std::move(closure));
+  const auto found_inf = std::exchange(found_inf_, torch::Tensor());
+  if (!fusable(param_groups_)) {
+    if (found_inf.defined() && found_inf.item<float>() != 0) return {};
+    return torch::optim::Adam::step(std::move(closure));
+  }
   torch::Tensor loss;
   if (closure != nullptr) {
     at::AutoGradMode enable_grad(true);
@@ -67,7 +72,8 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
     if (params.empty()) continue;
     at::_fused_adam_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, options.lr(),
                      std::get<0>(options.betas()), std::get<1>(options.betas()), options.weight_decay(), options.eps(),
-                     /*amsgrad=*/false, /*maximize=*/false, /*grad_scale=*/std::nullopt, /*found_inf=*/std::nullopt);
+                     /*amsgrad=*/false, /*maximize=*/false, /*grad_scale=*/std::nullopt,
+                     found_inf.defined() ? std::optional<torch::Tensor>(found_inf) : std::nullopt);
   }
   return loss;
 }

@@ -20,6 +20,14 @@ class FusedAdam : public torch::optim::Adam {
  public:
   using torch::optim::Adam::Adam;
   torch::Tensor step(LossClosure closure = nullptr) override;
+  /// Makes the next step() a no-op for the weights and moments when `found_inf` (a 0-dim float
+  /// tensor on the parameters' device) is 1: the kernel reads it on the device, as for PyTorch's
+  /// GradScaler. Adam's step count still advances (its bias correction then runs one step
+  /// ahead). The plain fallback step reads the flag on the host.
+  void skip_if(torch::Tensor found_inf) { found_inf_ = std::move(found_inf); }
+
+ private:
+  torch::Tensor found_inf_;
 };
 
 /// The optimizer of [training]: Adam with its lr, betas, eps and weight decay.

@@ -6,6 +6,9 @@
 
 #include <torch/torch.h>
 
+#include <cerrno>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
@@ -55,7 +58,7 @@ TrainLog::TrainLog(const std::string& path, const std::vector<std::string>& scal
   const bool fresh = header.empty();
   with_last_ = fresh || has_column(header, train_columns::kLossLast);
   csv_.open(path, std::ios::app);
-  if (!csv_) throw std::runtime_error("cannot write " + path);
+  if (!csv_) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
   if (fresh) {
     csv_ << join(train_columns::all(), ",");
     for (const auto& name : scalar_names) csv_ << ',' << name;
@@ -83,8 +86,16 @@ bool TrainLog::flush() {
         torch::stack(scalars_).to(torch::kCPU, torch::kFloat64).view({static_cast<int64_t>(rows_.size()), -1});
   auto lv = loss_values.accessor<double, 1>();
   auto llv = last_values.accessor<double, 1>();
+  interval_ = Interval{n};
+  double sum = 0;
   for (size_t r = 0; r < rows_.size(); ++r) {
     const auto& row = rows_[r];
+    if (std::isfinite(lv[r])) {
+      ++interval_.finite;
+      sum += lv[r] / row.y_second_moment;
+    } else if (interval_.first_nonfinite < 0) {
+      interval_.first_nonfinite = row.step;
+    }
     csv_ << row.step << ',' << lv[r] << ',' << lv[r] / row.y_second_moment;
     if (with_last_) csv_ << ',' << llv[r] << ',' << llv[r] / row.y_second_moment;
     csv_ << ',' << row.loops << ',' << row.dims << ',' << row.points << ',' << row.elapsed_s;
@@ -93,7 +104,8 @@ bool TrainLog::flush() {
     csv_ << '\n';
   }
   csv_.flush();
-  if (!csv_) throw std::runtime_error("cannot write " + path_);
+  if (!csv_) throw std::runtime_error("cannot write " + path_ + ": " + std::strerror(errno));
+  interval_.mean_loss_norm = interval_.finite > 0 ? sum / static_cast<double>(interval_.finite) : 0.0;
   last_ = rows_.back();
   last_loss_ = lv[static_cast<int64_t>(rows_.size()) - 1];
   rows_.clear();

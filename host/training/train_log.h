@@ -39,6 +39,15 @@ class TrainLog {
   /// nothing was queued. `last()` and `last_loss()` then describe the last row written.
   bool flush();
 
+  /// What the rows of the last flush() held, for the divergence checks.
+  struct Interval {
+    int64_t rows = 0;               ///< Rows written.
+    int64_t first_nonfinite = -1;   ///< Step of the first NaN/inf loss among them; -1 if none.
+    int64_t finite = 0;             ///< Rows with a finite loss.
+    double mean_loss_norm = 0;      ///< Mean loss / E[y^2] over those.
+  };
+  const Interval& interval() const { return interval_; }
+
   const StepRow& last() const { return last_; }    ///< The last row written.
   double last_loss() const { return last_loss_; }  ///< Its loss.
 
@@ -50,6 +59,7 @@ class TrainLog {
   bool with_last_ = true;
   StepRow last_;
   double last_loss_ = 0;
+  Interval interval_;
 };
 
 }  // namespace looplab::host

@@ -1,5 +1,7 @@
 #include "training/train_step.h"
 
+#include "training/fused_adam.h"
+
 #include <torch/cuda.h>
 
 #include <stdexcept>
@@ -64,14 +66,14 @@ struct TrainStep::Graphs {};
 
 TrainStep::TrainStep(SequenceModel model, std::shared_ptr<sdk::Task> task, torch::optim::Optimizer& optimizer,
                      c10::Device device, int64_t batch_size, int64_t window, bool cuda_graphs,
-                     std::shared_ptr<sdk::Logger> log, double grad_clip)
+                     std::shared_ptr<sdk::Logger> log, StepGuards guards)
     : model_(std::move(model)),
       task_(std::move(task)),
       optimizer_(optimizer),
       device_(device),
       batch_size_(batch_size),
       window_(window),
-      grad_clip_(grad_clip),
+      guards_(guards),
       log_(std::move(log)) {
   for (const auto& group : optimizer_.param_groups())
     params_.insert(params_.end(), group.params().begin(), group.params().end());
@@ -99,18 +101,42 @@ torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, double ma
   return total;
 }
 
-void TrainStep::clip_gradients() {
-  if (grad_clip_ > 0) clip_grad_norm(params_, grad_clip_);
+torch::Tensor nonfinite_gradients(const std::vector<torch::Tensor>& params) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : params)
+    if (p.grad().defined()) norms.push_back(p.grad().norm(2).to(torch::kFloat64));
+  if (norms.empty()) return {};
+  // A NaN or inf anywhere makes its tensor's norm, and so the sum, NaN or inf; float64 keeps
+  // finite gradients from overflowing the sum.
+  return torch::stack(norms).sum().isfinite().logical_not();
+}
+
+void TrainStep::update(const torch::Tensor& loss) {
+  if (guards_.clip_grad_norm > 0) clip_grad_norm(params_, guards_.clip_grad_norm);
+  if (!guards_.skip_nonfinite) {
+    optimizer_.step();
+    return;
+  }
+  auto bad = loss.isfinite().logical_not();
+  if (auto grads = nonfinite_gradients(params_); grads.defined()) bad = bad.logical_or(grads);
+  skipped_ = bad.to(torch::kFloat);
+  if (auto* fused = dynamic_cast<FusedAdam*>(&optimizer_)) {
+    fused->skip_if(skipped_);  // the kernel reads the flag on the device
+    optimizer_.step();
+  } else if (!bad.item<bool>()) {  // another optimizer: a host synchronisation
+    optimizer_.step();
+  }
 }
 
 torch::Tensor TrainStep::eager(const sdk::Prompts& prompts, int64_t loops) {
   auto l = model_->window_loss(prompts.xs, prompts.ys, loops, window_);
   optimizer_.zero_grad();
   l.loss.backward();
-  clip_gradients();
-  optimizer_.step();
+  auto loss = l.loss.detach();
+  update(loss);
   last_ = l.last;
-  return l.loss.detach();
+  return loss;
 }
 
 #if defined(LOOPLAB_WITH_CUDA)
@@ -149,8 +175,7 @@ torch::Tensor TrainStep::operator()(int64_t loops, int64_t dims, int64_t points,
     g.ys.copy_(prompts.ys);
   }
   g.graph->replay();
-  clip_gradients();
-  optimizer_.step();
+  update(g.loss);
   last_ = g.last.clone();  // replay overwrites g.last and g.loss
   return g.loss.clone();
 }

@@ -15,8 +15,15 @@
 
 namespace looplab::host {
 
-/// Fresh prompts, the truncated-window loss, backward, gradient clipping (`grad_clip` > 0),
-/// optimizer update.
+/// What a step does about large and non-finite gradients.
+struct StepGuards {
+  double clip_grad_norm = 0;    ///< Clip the global gradient L2 norm to this; 0 = off.
+  bool skip_nonfinite = false;  ///< Drop the update of a step whose loss or gradient is NaN/inf.
+};
+
+/// Fresh prompts, the truncated-window loss, backward, gradient clipping, the optimizer update
+/// (dropped, with `skip_nonfinite`, when the loss or a gradient is not finite: decided on the
+/// device, so no host synchronisation; skipped() says which steps were).
 ///
 /// With `cuda_graphs` on a CUDA device the forward and backward pass of each fixed shape
 /// (iterations b, points n: one curriculum stage) is captured once into a CUDA graph and then
@@ -29,7 +36,7 @@ class TrainStep {
  public:
   TrainStep(SequenceModel model, std::shared_ptr<sdk::Task> task, torch::optim::Optimizer& optimizer,
             c10::Device device, int64_t batch_size, int64_t window, bool cuda_graphs, std::shared_ptr<sdk::Logger> log,
-            double grad_clip = 0.0);
+            StepGuards guards = {});
   ~TrainStep();
   TrainStep(const TrainStep&) = delete;
   TrainStep& operator=(const TrainStep&) = delete;
@@ -42,25 +49,34 @@ class TrainStep {
   /// a detached 0-dim tensor on the device (equal to the loss when the window is one iteration).
   const torch::Tensor& last_iteration_loss() const { return last_; }
 
+  /// 1 when the last step's update was dropped (skip_nonfinite), else 0: a detached 0-dim
+  /// float tensor on the device; undefined without skip_nonfinite.
+  const torch::Tensor& skipped() const { return skipped_; }
+
   /// Whether steps are being replayed from a CUDA graph.
   bool replaying() const;
 
  private:
   torch::Tensor eager(const sdk::Prompts& prompts, int64_t loops);
-  void clip_gradients();
+  // Clipping, then the update unless the step is to be skipped.
+  void update(const torch::Tensor& loss);
 
   SequenceModel model_;
   std::shared_ptr<sdk::Task> task_;
   torch::optim::Optimizer& optimizer_;
   c10::Device device_;
   int64_t batch_size_, window_;
-  double grad_clip_;
+  StepGuards guards_;
   std::vector<torch::Tensor> params_;  // what clipping scales
-  torch::Tensor last_;
+  torch::Tensor last_, skipped_;
   std::shared_ptr<sdk::Logger> log_;
   struct Graphs;  // CUDA graph state; defined only where LibTorch has CUDA
   std::unique_ptr<Graphs> graphs_;
 };
+
+/// Whether any gradient of `params` holds a NaN or inf: a 0-dim bool tensor on the device (no
+/// host synchronisation); undefined when no parameter has a gradient.
+torch::Tensor nonfinite_gradients(const std::vector<torch::Tensor>& params);
 
 /// Whether this build of looplab can capture CUDA graphs (LibTorch with CUDA at build time).
 bool cuda_graphs_compiled();

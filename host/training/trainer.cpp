@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -34,6 +35,63 @@ std::string progress_line(const TrainLog& log, int64_t steps, double rate) {
        << last.dims << " | points " << last.points << std::setprecision(1) << " | " << rate << " step/s | ETA "
        << format_duration((steps - last.step) / std::max(rate, 1e-9));
   return line.str();
+}
+
+// Divergence as the log intervals show it: a NaN/inf loss (unless such steps are skipped), a
+// loss that stays far above E[y^2], or an interval whose every update was skipped.
+class DivergenceWatch {
+ public:
+  explicit DivergenceWatch(const TrainingOptions& t) : t_(t) {}
+  // "" while training is fine, else why it has diverged.
+  std::string check(const TrainLog::Interval& in, int64_t last_step) {
+    if (in.first_nonfinite >= 0 && t_.on_nonfinite == "stop")
+      return "the training loss became non-finite at step " + std::to_string(in.first_nonfinite);
+    const bool all_skipped = in.finite == 0;
+    const bool high = t_.max_loss_ratio > 0 && in.mean_loss_norm > t_.max_loss_ratio;
+    over_ = all_skipped || high ? over_ + 1 : 0;
+    if (over_ < t_.max_loss_intervals) return "";
+    std::ostringstream why;
+    if (all_skipped)
+      why << "every update of " << over_ << " log intervals was skipped (non-finite), up to step " << last_step;
+    else
+      why << "loss/E[y^2] stayed above max_loss_ratio = " << t_.max_loss_ratio << " for " << over_
+          << " log intervals, up to step " << last_step << " (last " << in.mean_loss_norm << ")";
+    return why.str();
+  }
+
+ private:
+  const TrainingOptions& t_;
+  int64_t over_ = 0;
+};
+
+// One synchronisation for all parameters.
+bool finite_parameters(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> finite;
+  for (const auto& p : model.parameters()) finite.push_back(p.isfinite().all());
+  return finite.empty() || torch::stack(finite).all().item<bool>();
+}
+
+// Loads the newest readable checkpoint; one that cannot be read (truncated by a crash or a
+// full disk) is reported and the one before it is tried.
+std::optional<Checkpoint> resume_latest(const std::string& dir, SequenceModel& model, torch::optim::Optimizer& opt,
+                                        const c10::Device& device, sdk::Logger& log) {
+  for (const auto& path : Checkpoint::all(dir)) {
+    try {
+      auto c = Checkpoint::load(path, model, &opt, device);
+      log.info("resuming from " + path + " (step " + std::to_string(c.step) + ")");
+      return c;
+    } catch (const std::exception& e) {
+      std::string why = e.what();
+      why = why.substr(0, std::min(why.find('\n'), why.find(". ")));  // LibTorch's first sentence
+      // Set aside, so that nothing (analyze, the next resume) picks it again.
+      std::error_code ec;
+      fs::rename(path, path + ".corrupt", ec);
+      log.warn("cannot read checkpoint " + path + " (" + why + "); set aside as " +
+               fs::path(path).filename().string() + ".corrupt, trying the one before it");
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -56,43 +114,61 @@ TrainResult Trainer::train(const std::atomic<bool>& stop) {
   at::Generator gen = make_generator(device_, seeds::training_data(cfg_.run.seed));
   const auto ckpt_dir = run_dir_.checkpoints();
   fs::create_directories(ckpt_dir);
+  Checkpoint::remove_partial(ckpt_dir);
 
   TrainResult result;
   double elapsed_before = 0;
-  if (auto latest = Checkpoint::latest(ckpt_dir); !latest.empty()) {
-    const auto resumed = Checkpoint::load(latest, model_, &opt, device_);
-    gen.set_state(resumed.data_rng.cpu());
-    result.steps_done = resumed.step;
-    elapsed_before = resumed.elapsed_s;
-    log_->info("resuming from " + latest + " (step " + std::to_string(result.steps_done) + ")");
+  if (auto resumed = resume_latest(ckpt_dir, model_, opt, device_, *log_)) {
+    gen.set_state(resumed->data_rng.cpu());
+    result.steps_done = resumed->step;
+    elapsed_before = resumed->elapsed_s;
   }
   auto scalars = model_->traced_scalars();
   std::vector<std::string> scalar_names;
   for (const auto& [name, value] : scalars) scalar_names.push_back(name);
+  const bool skip_nonfinite = cfg_.training.on_nonfinite == "skip_step";
+  if (skip_nonfinite) scalar_names.push_back(train_columns::kSkipped);
   TrainLog train_log(run_dir_.train_csv(), scalar_names, result.steps_done);
 
   if (!train_log.has_loss_last())
     log_->warn("train.csv was started by an older looplab without loss_last; continuing with its columns");
   TrainStep step(model_, task_, opt, device_, cfg_.training.batch_size, cfg_.model.window, cfg_.training.cuda_graphs,
-                 log_, cfg_.training.grad_clip);
+                 log_, StepGuards{cfg_.training.clip_grad_norm, skip_nonfinite});
   const auto t0 = Clock::now();
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(Clock::now() - t0).count(); };
   const int64_t start_step = result.steps_done;
+  DivergenceWatch watch(cfg_.training);
+  // Writes the queued rows; returns false once the run has diverged (result.diverged says why).
   auto flush = [&] {
-    if (!train_log.flush()) return;
+    if (!train_log.flush()) return true;
     result.last_loss = train_log.last_loss();
     const double rate = (train_log.last().step - start_step) / std::max(1e-9, elapsed() - elapsed_before);
     log_->info(progress_line(train_log, cfg_.training.steps, rate));
+    result.diverged = watch.check(train_log.interval(), train_log.last().step);
+    return result.diverged.empty();
   };
+  // Never a checkpoint of non-finite weights: the previous one stays the latest.
   auto checkpoint = [&] {
-    flush();
+    if (!flush()) return false;
+    if (!finite_parameters(*model_)) {
+      result.diverged = "the weights became non-finite by step " + std::to_string(result.steps_done);
+      return false;
+    }
     Checkpoint{result.steps_done, elapsed(), gen.get_state()}.save(ckpt_dir, model_, opt);
     Checkpoint::prune(ckpt_dir, cfg_.outputs.keep_checkpoints);
+    return true;
+  };
+  auto diverged = [&] {
+    const auto kept = Checkpoint::latest(ckpt_dir);
+    result.diverged += kept.empty() ? "; no checkpoint was written"
+                                    : "; the last finite checkpoint is " + fs::path(kept).filename().string();
+    result.elapsed_s = elapsed();
+    return result;
   };
 
   while (result.steps_done < cfg_.training.steps) {
     if (stop.load()) {
-      checkpoint();
+      if (!checkpoint()) return diverged();
       log_->warn("interrupted at step " + std::to_string(result.steps_done) + "; resume with: looplab run --resume " +
                  run_dir_.path);
       result.elapsed_s = elapsed();
@@ -107,14 +183,15 @@ TrainResult Trainer::train(const std::atomic<bool>& stop) {
     // A copy: the optimizer updates a learned scalar in place before the rows are flushed.
     std::vector<torch::Tensor> traced;
     for (auto& [name, value] : scalars) traced.push_back(value.detach().reshape({}).clone());
+    if (skip_nonfinite) traced.push_back(step.skipped());
     train_log.add({result.steps_done, b, dims, pts, elapsed(), task_->y_second_moment(dims)}, loss,
                   step.last_iteration_loss(), traced);
-    if (result.steps_done % cfg_.training.log_every == 0) flush();
+    if (result.steps_done % cfg_.training.log_every == 0 && !flush()) return diverged();
     if (cfg_.training.checkpoint_every > 0 && result.steps_done % cfg_.training.checkpoint_every == 0 &&
-        result.steps_done < cfg_.training.steps)
-      checkpoint();
+        result.steps_done < cfg_.training.steps && !checkpoint())
+      return diverged();
   }
-  checkpoint();
+  if (!checkpoint()) return diverged();
   result.completed = true;
   result.elapsed_s = elapsed();
   return result;

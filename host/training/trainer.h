@@ -21,7 +21,9 @@ struct TrainResult {
   int64_t steps_done = 0;  ///< Optimizer steps taken in total, resumed ones included.
   double elapsed_s = 0;    ///< Training wall time in total, resumed sessions included.
   double last_loss = 0;    ///< Loss of the last step.
+  std::string diverged;    ///< Why training stopped as diverged ("" when it did not).
 };
+
 
 /// Trains a model in a run directory: appends to `train.csv`, writes
 /// `checkpoints/step_NNNNNNN.pt`, and resumes from the newest checkpoint when one exists.
@@ -30,7 +32,9 @@ class Trainer {
   Trainer(const PipelineConfig& cfg, SequenceModel model, std::shared_ptr<sdk::Task> task, c10::Device device,
           RunDir run_dir, std::shared_ptr<sdk::Logger> log);
 
-  /// Trains until cfg.training.steps or until `stop` becomes true (checked every step).
+  /// Trains until cfg.training.steps, until `stop` becomes true (checked every step; a
+  /// checkpoint is written) or until it diverges (TrainResult::diverged; no checkpoint of
+  /// non-finite weights is ever written).
   TrainResult train(const std::atomic<bool>& stop);
 
  private:

@@ -15,6 +15,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
+#include <memory>
 #include <filesystem>
 
 namespace looplab::host {
@@ -94,6 +96,89 @@ TEST(TrainStep, CudaGraphReplayMatchesEagerSteps) {
   for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::allclose(pa[i], pb[i], 1e-4, 1e-5));
 }
 
+// A task whose `poisoned`-th sample (0-based) has a NaN target: that step's loss is NaN.
+class PoisonedTask : public sdk::Task {
+ public:
+  PoisonedTask(std::shared_ptr<sdk::Task> inner, int poisoned) : inner_(std::move(inner)), poisoned_(poisoned) {}
+  sdk::Prompts sample(int64_t batch, int64_t points, int64_t dims, at::Generator& gen,
+                      const c10::Device& device) const override {
+    auto p = inner_->sample(batch, points, dims, gen, device);
+    if (calls_++ == poisoned_) p.ys.index_put_({0, 0}, std::nan(""));
+    return p;
+  }
+  double y_second_moment(int64_t dims) const override { return inner_->y_second_moment(dims); }
+  std::vector<std::string> baselines() const override { return inner_->baselines(); }
+
+ private:
+  std::shared_ptr<sdk::Task> inner_;
+  int poisoned_;
+  mutable int calls_ = 0;
+};
+
+std::vector<torch::Tensor> copies(const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : params) out.push_back(p.detach().clone());
+  return out;
+}
+
+bool same(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!torch::equal(a[i], b[i])) return false;
+  return true;
+}
+
+TEST(TrainStep, SkipNonfiniteDropsExactlyThePoisonedUpdate) {
+  torch::manual_seed(0);
+  auto model = tiny_model();
+  auto poisoned = std::make_shared<PoisonedTask>(task(), /*poisoned=*/2);
+  for (bool fused : {true, false}) {  // the kernel's device-side flag, and the plain step's host check
+    torch::manual_seed(0);
+    model = tiny_model();
+    poisoned = std::make_shared<PoisonedTask>(task(), 2);
+    std::unique_ptr<torch::optim::Adam> opt =
+        fused ? std::make_unique<FusedAdam>(model->parameters(), torch::optim::AdamOptions(1e-3))
+              : std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(1e-3));
+    TrainStep step(model, poisoned, *opt, c10::Device(c10::kCPU), kBatch, 2, false, nullptr,
+                   StepGuards{0.0, /*skip_nonfinite=*/true});
+    auto gen = make_generator(c10::Device(c10::kCPU), 5);
+    for (int i = 0; i < 5; ++i) {
+      const auto before = copies(model->parameters());
+      auto loss = step(4, kDims, kPoints, gen);
+      const bool bad = i == 2;
+      EXPECT_EQ(std::isfinite(loss.item<double>()), !bad) << "step " << i;
+      EXPECT_EQ(step.skipped().item<float>(), bad ? 1.0f : 0.0f) << "step " << i;
+      EXPECT_EQ(same(before, model->parameters()), bad) << "step " << i << (fused ? " fused" : " plain");
+    }
+    for (const auto& p : model->parameters()) EXPECT_TRUE(p.isfinite().all().item<bool>());
+  }
+}
+
+TEST(TrainStep, WithoutSkipANonfiniteStepPoisonsTheWeights) {
+  // The reason skip_step exists (and why "stop" never checkpoints such weights).
+  torch::manual_seed(0);
+  auto model = tiny_model();
+  FusedAdam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
+  TrainStep step(model, std::make_shared<PoisonedTask>(task(), 0), opt, c10::Device(c10::kCPU), kBatch, 2, false,
+                 nullptr);
+  auto gen = make_generator(c10::Device(c10::kCPU), 5);
+  step(4, kDims, kPoints, gen);
+  EXPECT_FALSE(step.skipped().defined());
+  bool any_nan = false;
+  for (const auto& p : model->parameters()) any_nan |= !p.isfinite().all().item<bool>();
+  EXPECT_TRUE(any_nan);
+}
+
+TEST(TrainStep, NonfiniteGradientsAreFoundOnTheDevice) {
+  auto a = torch::ones({3}, torch::requires_grad()), b = torch::ones({2}, torch::requires_grad());
+  (a.sum() + b.sum()).backward();
+  EXPECT_FALSE(nonfinite_gradients({a, b}).item<bool>());
+  b.mutable_grad().index_put_({1}, std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(nonfinite_gradients({a, b}).item<bool>());
+  b.mutable_grad().index_put_({1}, std::nan(""));
+  EXPECT_TRUE(nonfinite_gradients({a, b}).item<bool>());
+  EXPECT_FALSE(nonfinite_gradients({torch::ones({2})}).defined());  // no gradient at all
+}
+
 TEST(TrainStep, LossLastIsTheLossWhenTheWindowHoldsOneIteration) {
   torch::manual_seed(0);
   auto model = tiny_model();
@@ -117,7 +202,7 @@ TEST(TrainStep, ClippedStepIsBackwardClipAdam) {
   auto t = task();
   FusedAdam opt_a(a->parameters(), torch::optim::AdamOptions(1e-3));
   FusedAdam opt_b(b->parameters(), torch::optim::AdamOptions(1e-3));
-  TrainStep step(a, t, opt_a, c10::Device(c10::kCPU), kBatch, 2, false, nullptr, /*grad_clip=*/0.05);
+  TrainStep step(a, t, opt_a, c10::Device(c10::kCPU), kBatch, 2, false, nullptr, StepGuards{/*clip_grad_norm=*/0.05});
   auto gen_a = make_generator(c10::Device(c10::kCPU), 5), gen_b = make_generator(c10::Device(c10::kCPU), 5);
   for (int i = 0; i < 3; ++i) {
     step(4, kDims, kPoints, gen_a);
@@ -179,7 +264,7 @@ TEST(LearningRate, DefaultsKeepTheRateConstant) {
   EXPECT_EQ(o.warmup_steps, 0);
   EXPECT_EQ(o.decay, "none");
   EXPECT_EQ(o.min_lr_ratio, 0.0);
-  EXPECT_EQ(o.grad_clip, 0.0);
+  EXPECT_EQ(o.clip_grad_norm, 0.0);
   o.lr = 3e-4;
   for (int64_t k = 0; k < o.steps; ++k) ASSERT_EQ(learning_rate(o, k), 3e-4) << k;
 }
@@ -271,7 +356,7 @@ TEST(LearningRate, ResumedRunContinuesTheSchedule) {
   const std::string args = std::string(LOOPLAB_SOURCE_DIR) +
                            "/tests/e2e/data/tiny.toml --set training.steps=40 --set training.checkpoint_every=20 "
                            "--set outputs.figures=false --set training.warmup_steps=15 --set training.decay=cosine "
-                           "--set training.min_lr_ratio=0.1 --set training.grad_clip=0.5";
+                           "--set training.min_lr_ratio=0.1 --set training.clip_grad_norm=0.5";
   int rc = 0;
   auto out = test::looplab("run " + args + " --out " + dir + "/full", &rc);
   ASSERT_EQ(rc, 0) << out;
