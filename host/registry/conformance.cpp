@@ -136,6 +136,50 @@ void block_causality(const sdk::Component& c) {
   }
 }
 
+// The contract of forward_masked (sdk/block.h), for a block that claims supports_key_mask():
+// an all-visible mask is forward(); hiding key j changes nothing at positions <= j (earlier
+// queries cannot see j, query j always sees itself) but something after j, and only in the
+// batch row whose mask hides it; with every key hidden each query still sees itself.
+void block_key_mask(const sdk::Component& c) {
+  auto block = build_block(c, kSeed);
+  if (!block->supports_key_mask()) return;  // nothing claimed, nothing to check
+  const auto h = block_input(kSeed + 1);
+  const auto out = eval_forward(*block, h);
+  auto masked = [&](const torch::Tensor& mask) {
+    torch::NoGradGuard no_grad;
+    auto o = block->forward_masked(h, mask);
+    require(o.defined() && o.sizes() == h.sizes(), "forward_masked() returned " +
+                                                       (o.defined() ? shape_of(o) : "nothing") +
+                                                       " for an input of shape " + shape_of(h));
+    return o;
+  };
+  const double visible = max_abs_diff(masked(torch::ones({1, kTokens}, torch::kBool)), out);
+  require(visible <= kTolerance,
+          "with every key visible forward_masked() differs from forward() by up to " + num(visible));
+  for (int64_t j = 0; j + 1 < kTokens; ++j) {
+    // Row 0 hides key j, row 1 nothing; a float mask, where nonzero means visible.
+    auto mask = torch::ones({kBatch, kTokens});
+    mask.index_put_({0, j}, 0.0);
+    const auto o = masked(mask);
+    const auto row = o.select(0, 0), want = out.select(0, 0);
+    const std::string hiding = "hiding key " + std::to_string(j) + " in batch row 0 ";
+    const double other = max_abs_diff(o.select(0, 1), out.select(0, 1));
+    require(other <= kTolerance, hiding + "changed row 1, whose mask hides nothing, by up to " + num(other));
+    const double upto = max_abs_diff(row.narrow(0, 0, j + 1), want.narrow(0, 0, j + 1));
+    require(upto <= kTolerance, hiding + "changed the outputs at positions <= " + std::to_string(j) + " by up to " +
+                                    num(upto) + " (earlier queries never see it; query " + std::to_string(j) +
+                                    " always sees itself)");
+    const double after = max_abs_diff(row.narrow(0, j + 1, kTokens - j - 1), want.narrow(0, j + 1, kTokens - j - 1));
+    require(after > kTolerance, hiding + "changed no output after position " + std::to_string(j) + " (by at most " +
+                                    num(after) + "): the mask hides nothing");
+  }
+  const auto isolated = masked(torch::zeros({1, kTokens}, torch::kBool));
+  require(all_finite(isolated), "with every key hidden the outputs are not finite: a query always sees itself");
+  const double first = max_abs_diff(isolated.select(1, 0), out.select(1, 0));
+  require(first <= kTolerance,
+          "with every key hidden the output at position 0, which sees only itself anyway, changed by " + num(first));
+}
+
 void block_finite_gradients(const sdk::Component& c) {
   auto block = build_block(c, kSeed);
   int64_t trainable = 0;
@@ -446,6 +490,7 @@ const CheckTable* checks_for(sdk::ComponentKind kind) {
   static const CheckTable blocks{
       {"shape", alone<block_shape>},
       {"causality", alone<block_causality>},
+      {"key_mask", alone<block_key_mask>},
       {"finite_gradients", alone<block_finite_gradients>},
       {"determinism", alone<block_determinism>},
       {"save_load", alone<block_save_load>},

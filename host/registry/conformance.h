@@ -33,6 +33,11 @@ std::vector<std::string> applicable_checks(const sdk::Component& component);
 /// depth = 1, index = 0, max_tokens = 32}, on the CPU in float32:
 /// - `shape`: the output of [2, 10, 32] has the same shape;
 /// - `causality`: perturbing position s leaves outputs before s unchanged (1e-5) and changes s;
+/// - `key_mask` (a block whose supports_key_mask() is true; others pass it untested):
+///   forward_masked with an all-true [1, S] mask equals forward; for each key j < S - 1, a
+///   float [B, S] mask hiding j in row 0 only leaves row 1 and row 0's positions <= j unchanged
+///   (1e-5) and changes some position > j of row 0; an all-false mask gives finite outputs and
+///   an unchanged position 0;
 /// - `finite_gradients`: every parameter gets a finite gradient, at least one nonzero;
 /// - `determinism`: the same seed gives identical parameters and outputs;
 /// - `save_load`: parameters saved to an archive and loaded into an instance built from another

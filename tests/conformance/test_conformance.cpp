@@ -116,6 +116,65 @@ TEST(ConformanceCatches, NonCausalBlock) {
   EXPECT_TRUE(find_result(results, "unique_parameters").passed);
 }
 
+/// h + W (mean of h over the visible keys k <= q, the query always among them): a block that
+/// claims key masks, with the flaws the key_mask check exists to catch.
+class MaskedMeanBlock : public sdk::Block {
+ public:
+  enum class Flaw { None, Zeros, IgnoresTheMask, HidesTheQueryToo, FirstRowForAll };
+  MaskedMeanBlock(int64_t width, Flaw flaw)
+      : proj_(register_module("proj", torch::nn::Linear(width, width))), flaw_(flaw) {}
+  torch::Tensor forward(const torch::Tensor& h) override { return mix(h, torch::ones({1, h.size(1)}, torch::kBool)); }
+  bool supports_key_mask() const override { return true; }
+  torch::Tensor forward_masked(const torch::Tensor& h, const torch::Tensor& key_mask) override {
+    switch (flaw_) {
+      case Flaw::Zeros: return torch::zeros_like(h);
+      case Flaw::IgnoresTheMask: return forward(h);
+      case Flaw::FirstRowForAll: return mix(h, key_mask.narrow(0, 0, 1).ne(0));
+      default: return mix(h, key_mask.ne(0));
+    }
+  }
+
+ private:
+  torch::Tensor mix(const torch::Tensor& h, const torch::Tensor& visible) {
+    const auto s = h.size(1);
+    auto allowed = torch::ones({s, s}, torch::kBool).tril() & visible.unsqueeze(1);  // [B or 1, S, S]
+    if (flaw_ != Flaw::HidesTheQueryToo) allowed = allowed | torch::eye(s, torch::kBool);
+    const auto w = allowed.to(h.scalar_type());
+    return h + proj_->forward(torch::matmul(w / w.sum(-1, /*keepdim=*/true), h));
+  }
+
+  torch::nn::Linear proj_;
+  Flaw flaw_;
+};
+
+sdk::Component masked_mean(MaskedMeanBlock::Flaw flaw) {
+  return sdk::make_block_component(
+      "masked_mean", "0.0.0", "a mean over visible keys", {},
+      [flaw](const sdk::Params&, const sdk::BlockContext& ctx) -> std::shared_ptr<sdk::Block> {
+        return std::make_shared<MaskedMeanBlock>(ctx.n_embd, flaw);
+      });
+}
+
+TEST(ConformanceCatches, KeyMasksThatBreakTheContractOfForwardMasked) {
+  using Flaw = MaskedMeanBlock::Flaw;
+  for (const auto& r : host::check_component(masked_mean(Flaw::None)))
+    EXPECT_TRUE(r.passed) << r.check << ": " << r.detail;
+  const std::vector<std::pair<Flaw, std::string>> flawed = {
+      {Flaw::Zeros, "with every key visible forward_masked() differs from forward()"},
+      {Flaw::IgnoresTheMask, "hiding key 0 in batch row 0 changed no output after position 0"},
+      {Flaw::HidesTheQueryToo, "hiding key 0 in batch row 0 changed the outputs at positions <= 0"},
+      {Flaw::FirstRowForAll, "hiding key 0 in batch row 0 changed row 1, whose mask hides nothing"},
+  };
+  for (const auto& [flaw, why] : flawed) {
+    const auto results = host::check_component(masked_mean(flaw));
+    const auto key_mask = find_result(results, "key_mask");
+    EXPECT_FALSE(key_mask.passed) << why;
+    EXPECT_FALSE(key_mask.skipped) << why;
+    EXPECT_NE(key_mask.detail.find(why), std::string::npos) << key_mask.detail;
+    EXPECT_TRUE(find_result(results, "causality").passed) << find_result(results, "causality").detail;
+  }
+}
+
 /// Linear regression that claims E[y^2] = 2 * active_dims (the truth is active_dims).
 class OverstatedMomentTask : public sdk::Task {
  public:
@@ -256,8 +315,8 @@ TEST(PluginsCheckCommand, PassesTheBundledGptBlock) {
   const int rc =
       test::run_command(test::looplab_exe() + " plugins check " + kBundledDir + "/liblooplab_block_gpt.so", &out);
   EXPECT_EQ(rc, 0) << out;
-  for (const char* line : {"PASS gpt: shape\n", "PASS gpt: causality\n", "PASS gpt: works_looped\n",
-                           "PASS gpt: reserved_keys\n", "8 passed, 0 failed\n"})
+  for (const char* line : {"PASS gpt: shape\n", "PASS gpt: causality\n", "PASS gpt: key_mask\n",
+                           "PASS gpt: works_looped\n", "PASS gpt: reserved_keys\n", "9 passed, 0 failed\n"})
     EXPECT_NE(out.find(line), std::string::npos) << line << " missing from:\n" << out;
   EXPECT_EQ(out.find("FAIL"), std::string::npos) << out;
 }
