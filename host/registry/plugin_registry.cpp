@@ -79,7 +79,8 @@ bool PluginRegistry::load_file(const std::string& path) {
     auto key = std::make_pair(static_cast<int>(c.kind()), c.name);
     auto it = components_.find(key);
     if (it != components_.end()) {
-      problems_.push_back(path + ": error: " + sdk::kind_name(c.kind()) + " '" + c.name + "' is also provided by " +
+      // Both libraries work; the search order decides, so this is worth knowing, not an error.
+      problems_.push_back(path + ": warning: " + sdk::kind_name(c.kind()) + " '" + c.name + "' is also provided by " +
                           it->second.file + "; keeping the first");
       continue;
     }

@@ -22,8 +22,9 @@ struct LoadedComponent {
 class PluginRegistry {
  public:
   /// Loads every `*.so` file directly inside each directory, in order. Problems (a file that is not a
-  /// library, no entry symbol, a version mismatch, a throwing component table, a duplicate
-  /// component name) become one line each in problems(); loading continues.
+  /// library, no entry symbol, a version mismatch, a throwing component table: "FILE: error: ...";
+  /// a duplicate component name: "FILE: warning: ...") become one line each in problems();
+  /// loading continues.
   void load_directories(const std::vector<std::string>& directories);
   /// Loads one library file; returns false (and records one line) when it is refused.
   bool load_file(const std::string& path);
