@@ -347,7 +347,7 @@ int bench_command(const std::vector<std::string>& args) {
   const auto device = resolve_device(o.device);
   const auto choice = configure_threads(o.threads);
   const int64_t threads = choice.threads;
-  PluginRegistry registry;
+  PluginRegistry registry(looplab_vetting());
   registry.load_directories(plugin_directories(o.plugin_paths, {}));
   if (!o.json) {
     std::printf("looplab bench | %s | %lld threads (%s) | %s\n", cpu_model().c_str(), static_cast<long long>(threads),

@@ -15,7 +15,7 @@ namespace looplab::host {
 
 PluginRegistry load_registry(const std::vector<std::string>& cli_paths, const std::vector<std::string>& config_paths,
                              bool report_problems) {
-  PluginRegistry registry;
+  PluginRegistry registry(looplab_vetting());
   registry.load_directories(plugin_directories(cli_paths, config_paths));
   if (report_problems)
     for (const auto& p : registry.problems()) std::cerr << p << "\n";

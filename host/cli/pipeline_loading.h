@@ -18,8 +18,8 @@
 
 namespace looplab::host {
 
-/// The plugins in the search path (plugin_directories()); problems with libraries are printed
-/// unless `report_problems` is false.
+/// The plugins in the search path (plugin_directories()), vetted as looplab_vetting() says;
+/// problems with libraries are printed unless `report_problems` is false.
 PluginRegistry load_registry(const std::vector<std::string>& cli_paths, const std::vector<std::string>& config_paths,
                              bool report_problems = true);
 

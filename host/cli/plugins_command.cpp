@@ -6,6 +6,7 @@
 #include "cli/pipeline_loading.h"
 #include "common/text.h"
 #include "registry/conformance.h"
+#include "registry/plugin_probe.h"
 
 #include <iomanip>
 #include <iostream>
@@ -39,7 +40,7 @@ void describe_component(const LoadedComponent& lc) {
 
 // Only the named files, so the verdict does not depend on what else is installed.
 int check_files(const std::vector<std::string>& files, const CommonOptions& c) {
-  PluginRegistry checked;
+  PluginRegistry checked(looplab_vetting());
   bool refused = false;
   for (const auto& file : files) refused |= !checked.load_file(file);
   for (const auto& p : checked.problems()) std::cerr << p << "\n";
@@ -88,6 +89,9 @@ int plugins_command(const std::vector<std::string>& args) {
     return kBadInput;
   }
   if (words[0] == "check" && words.size() >= 2) return check_files({words.begin() + 1, words.end()}, c);
+  // Not in the usage: the child that loads libraries before the parent does (registry/plugin_probe.h).
+  if (words[0] == "probe" && words.size() >= 2)
+    serve_probe({words.begin() + 1, words.end()}, [](const std::string& file) { PluginRegistry().load_file(file); });
   if (words[0] == "list" && words.size() == 1) {
     auto registry = load_registry(c.plugin_paths, {});
     for (const auto* lc : registry.all())

@@ -1,13 +1,13 @@
 #include "registry/plugin_registry.h"
 
-#include <boost/dll/shared_library.hpp>
+#include "registry/probe_cache.h"
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -16,43 +16,35 @@ namespace looplab::host {
 
 namespace {
 
-// Libraries stay loaded until exit; a deliberate leak so no destructor ever unloads them.
-std::vector<boost::dll::shared_library>& loaded_libraries() {
-  static auto* libs = new std::vector<boost::dll::shared_library>();
-  return *libs;
-}
-
-bool looks_like_elf(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  in.read(magic, 4);
-  return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
-}
-
-std::string first_line(std::string text) {
-  auto nl = text.find('\n');
-  return nl == std::string::npos ? text : text.substr(0, nl);
+// dlerror()'s text without the file name in front (the line names the file already).
+std::string load_error(const std::string& path) {
+  const char* e = dlerror();
+  std::string text = e ? e : "unknown error";
+  if (text.rfind(path + ": ", 0) == 0) text.erase(0, path.size() + 2);
+  return text;
 }
 
 }  // namespace
 
 bool PluginRegistry::load_file(const std::string& path) {
+  const auto refusal = vet_libraries({path}, vetting_).front();
+  if (!refusal.empty()) {
+    problems_.push_back(path + ": error: " + refusal);
+    return false;
+  }
+  return load_vetted(path);
+}
+
+bool PluginRegistry::load_vetted(const std::string& path) {
   auto refuse = [&](const std::string& why) {
     problems_.push_back(path + ": error: " + why);
     return false;
   };
-  // dlopen on a text file gives an unhelpful message; say plainly what it is.
-  if (!looks_like_elf(path)) return refuse("not a shared library");
-  boost::dll::shared_library lib;
-  try {
-    lib.load(boost::dll::fs::path(path), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  } catch (const std::exception& e) {
-    return refuse("cannot load library: " + first_line(e.what()));
-  }
-  if (!lib.has(LOOPLAB_PLUGIN_ENTRY_SYMBOL))
-    return refuse(std::string("not a looplab plugin (no ") + LOOPLAB_PLUGIN_ENTRY_SYMBOL + " symbol)");
-  auto entry = lib.get<const looplab_plugin_descriptor*()>(LOOPLAB_PLUGIN_ENTRY_SYMBOL);
-  loaded_libraries().push_back(lib);  // keep it, whatever happens next
+  // Never closed: LibTorch-linked libraries crash on unload, and plugin objects must outlive any use.
+  void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib) return refuse("cannot load library: " + load_error(path));
+  auto* entry = reinterpret_cast<looplab_plugin_entry_fn>(dlsym(lib, LOOPLAB_PLUGIN_ENTRY_SYMBOL));
+  if (!entry) return refuse(std::string("not a looplab plugin (no ") + LOOPLAB_PLUGIN_ENTRY_SYMBOL + " symbol)");
 
   const looplab_plugin_descriptor* d = entry();
   if (!d) return refuse("plugin entry returned no descriptor");
@@ -90,17 +82,30 @@ bool PluginRegistry::load_file(const std::string& path) {
 }
 
 void PluginRegistry::load_directories(const std::vector<std::string>& directories) {
+  // Every library of every directory is vetted in one go: one probe child for all of them.
+  std::vector<std::pair<std::string, std::vector<std::string>>> listed;  // (problem, libraries) per directory
+  std::vector<std::string> all;
   for (const auto& dir : directories) {
     std::error_code ec;
     std::vector<std::string> libs;
     for (const auto& entry : fs::directory_iterator(dir, ec))
       if (entry.path().extension() == ".so" && !entry.is_directory()) libs.push_back(entry.path().string());
-    if (ec) {
-      problems_.push_back(dir + ": error: cannot read plugin directory: " + ec.message());
-      continue;
-    }
+    if (ec) libs.clear();
     std::sort(libs.begin(), libs.end());  // deterministic winner on duplicates
-    for (const auto& lib : libs) load_file(lib);
+    all.insert(all.end(), libs.begin(), libs.end());
+    listed.emplace_back(ec ? dir + ": error: cannot read plugin directory: " + ec.message() : "", std::move(libs));
+  }
+  const auto refusals = vet_libraries(all, vetting_);
+  size_t i = 0;
+  for (const auto& [problem, libs] : listed) {
+    if (!problem.empty()) problems_.push_back(problem);
+    for (const auto& lib : libs) {
+      if (refusals[i].empty())
+        load_vetted(lib);
+      else
+        problems_.push_back(lib + ": error: " + refusals[i]);
+      ++i;
+    }
   }
 }
 
@@ -133,6 +138,18 @@ std::string executable_directory() {
   return exe.empty() ? std::string(".") : fs::path(exe).parent_path().string();
 }
 
+std::string install_plugin_directory() {
+  return (fs::path(executable_directory()) / ".." / LOOPLAB_PLUGIN_SUBDIR).string();
+}
+
+PluginVetting looplab_vetting() {
+  PluginVetting v;
+  v.probe_executable = executable_path();
+  v.cache_file = default_probe_cache();
+  v.trusted_directories = {install_plugin_directory()};
+  return v;
+}
+
 std::vector<std::string> plugin_directories(const std::vector<std::string>& cli_paths,
                                             const std::vector<std::string>& config_paths) {
   std::vector<std::string> candidates = cli_paths;
@@ -143,7 +160,7 @@ std::vector<std::string> plugin_directories(const std::vector<std::string>& cli_
     while (std::getline(ss, item, ':'))
       if (!item.empty()) candidates.push_back(item);
   }
-  candidates.push_back((fs::path(executable_directory()) / ".." / LOOPLAB_PLUGIN_SUBDIR).string());
+  candidates.push_back(install_plugin_directory());
 
   std::vector<std::string> out;
   for (const auto& c : candidates) {

@@ -1,5 +1,8 @@
 #pragma once
-// Discovers plugin libraries, checks their descriptors, and indexes their components.
+// Discovers plugin libraries, vets them (plugin_probe.h), checks their descriptors, and indexes
+// their components.
+
+#include "registry/plugin_probe.h"
 
 #include <looplab/sdk/plugin.h>
 
@@ -21,12 +24,16 @@ struct LoadedComponent {
 /// LibTorch-linked libraries crash on unload, and plugin objects must outlive any use.
 class PluginRegistry {
  public:
-  /// Loads every `*.so` file directly inside each directory, in order. Problems (a file that is not a
-  /// library, no entry symbol, a version mismatch, a throwing component table: "FILE: error: ...";
-  /// a duplicate component name: "FILE: warning: ...") become one line each in problems();
-  /// loading continues.
+  /// A registry that vets libraries as `vetting` says; by default with the static checks only
+  /// (the looplab executable passes looplab_vetting(), which probes in a child).
+  explicit PluginRegistry(PluginVetting vetting = {}) : vetting_(std::move(vetting)) {}
+
+  /// Loads every `*.so` file directly inside each directory, in order. Problems (a file that is
+  /// not a library for this host, one that crashed its probe, no entry symbol, a version
+  /// mismatch, a throwing component table: "FILE: error: ..."; a duplicate component name:
+  /// "FILE: warning: ...") become one line each in problems(); loading continues.
   void load_directories(const std::vector<std::string>& directories);
-  /// Loads one library file; returns false (and records one line) when it is refused.
+  /// Vets and loads one library file; returns false (and records one line) when it is refused.
   bool load_file(const std::string& path);
 
   /// The component of `kind` called `name`, or nullptr.
@@ -41,6 +48,10 @@ class PluginRegistry {
   const std::vector<std::string>& files() const { return files_; }
 
  private:
+  // Loads a vetted library into this process and indexes its components.
+  bool load_vetted(const std::string& path);
+
+  PluginVetting vetting_;
   std::map<std::pair<int, std::string>, LoadedComponent> components_;
   std::vector<std::string> problems_;
   std::vector<std::string> files_;
@@ -52,6 +63,15 @@ class PluginRegistry {
 /// Nonexistent directories are skipped; duplicates keep their first position.
 std::vector<std::string> plugin_directories(const std::vector<std::string>& cli_paths,
                                             const std::vector<std::string>& config_paths);
+
+/// <prefix>/lib/looplab/plugins next to the executable (also build/lib/looplab/plugins in a
+/// build tree): the bundled plugins.
+std::string install_plugin_directory();
+
+/// The vetting of the looplab executable: probes run it as `looplab plugins probe`, verdicts go
+/// to default_probe_cache(), and the install directory is trusted (its libraries are installed
+/// with the executable; they get the static checks only). Only for the looplab process itself.
+PluginVetting looplab_vetting();
 
 /// The running executable ("" when /proc/self/exe cannot be read).
 std::string executable_path();
