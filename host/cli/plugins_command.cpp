@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/new_plugin.h"
 #include "cli/pipeline_loading.h"
+#include "common/errors.h"
 #include "common/text.h"
 #include "registry/conformance.h"
 #include "registry/plugin_probe.h"
@@ -70,7 +71,9 @@ int describe(const PluginRegistry& registry, const std::string& name) {
   if (found) return kOk;
   std::vector<std::string> all;
   for (const auto* lc : registry.all()) all.push_back(lc->component->name);
-  return usage_error(unknown_name("component", name, all, NameList::kAvailable));
+  print_error(unknown_name("component", name, all, NameList::kAvailable));
+  std::cerr << "looplab: note: " << registry.search_note() << "\n";
+  return kBadInput;
 }
 
 }  // namespace

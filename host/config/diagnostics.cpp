@@ -6,18 +6,24 @@
 
 namespace looplab::host {
 
-std::string Diagnostic::str() const {
+namespace {
+// "file:line:col: error: " and the like.
+std::string prefix(const SourceLocation& where, const char* severity) {
   std::string out = where.file;
   if (!out.empty() && where.line > 0) {
     out += ":" + std::to_string(where.line);
     if (where.column > 0) out += ":" + std::to_string(where.column);
   }
-  out += out.empty() ? "error: " : ": error: ";
-  return out + message;
+  return out + (out.empty() ? "" : ": ") + severity + ": ";
 }
+}  // namespace
 
-void Diagnostics::error(SourceLocation where, std::string message) {
-  items_.push_back(Diagnostic{std::move(where), std::move(message)});
+std::string Diagnostic::str() const { return prefix(where, "error") + message; }
+
+std::string Diagnostic::note_str() const { return note.empty() ? "" : prefix(where, "note") + note; }
+
+void Diagnostics::error(SourceLocation where, std::string message, std::string note) {
+  items_.push_back(Diagnostic{std::move(where), std::move(message), std::move(note)});
 }
 
 std::vector<Diagnostic> Diagnostics::sorted() const {
@@ -30,7 +36,10 @@ std::vector<Diagnostic> Diagnostics::sorted() const {
 
 std::string Diagnostics::render() const {
   std::string out;
-  for (const auto& d : sorted()) out += d.str() + "\n";
+  for (const auto& d : sorted()) {
+    out += d.str() + "\n";
+    if (!d.note.empty()) out += d.note_str() + "\n";
+  }
   return out;
 }
 

@@ -27,27 +27,31 @@ struct SourceLocation {
   int64_t column = 0;  ///< 1-based column, 0 when unknown.
 };
 
-/// One error: "file:line:col: error: message" (omit ":line:col" when line == 0).
+/// One error: "file:line:col: error: message" (omit ":line:col" when line == 0), optionally
+/// followed by "file:line:col: note: note".
 struct Diagnostic {
   SourceLocation where;  ///< Where the problem is.
   std::string message;   ///< What is wrong, without location or "error:" prefix.
+  std::string note{};    ///< What may help (where plugins were searched); {} keeps {where, message} valid.
 
   /// The GCC-style line, without trailing newline; a location without file renders as "error: ...".
   std::string str() const;
+  /// The note's line in the same style ("" without a note).
+  std::string note_str() const;
 };
 
 /// Collects errors so that all are reported at once, sorted by file, line, column (stable).
 class Diagnostics {
  public:
-  /// Records one error.
-  void error(SourceLocation where, std::string message);
+  /// Records one error, with an optional note rendered on the line after it.
+  void error(SourceLocation where, std::string message, std::string note = "");
   /// True when no error was recorded.
   bool empty() const { return items_.empty(); }
   /// Number of recorded errors.
   size_t size() const { return items_.size(); }
   /// Errors ordered by file, line, column; errors at the same position keep their recording order.
   std::vector<Diagnostic> sorted() const;
-  /// sorted(), one str() per line, each ending in '\n'.
+  /// sorted(), one str() per line (and its note_str() after it), each ending in '\n'.
   std::string render() const;
 
  private:

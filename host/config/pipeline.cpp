@@ -102,7 +102,8 @@ class NestedBlocks {
     if (!found) {
       diags_.error(
           type_node ? location_of(*type_node, where) : where,
-          owner + ": " + unknown_name("block", type, registry_.names(sdk::ComponentKind::Block), NameList::kAvailable));
+          owner + ": " + unknown_name("block", type, registry_.names(sdk::ComponentKind::Block), NameList::kAvailable),
+          registry_.search_note());
       return std::nullopt;
     }
     const size_t before = diags_.size();
@@ -211,7 +212,8 @@ class Builder {
     const LoadedComponent* found = registry_.find(kind, *type);
     if (!found) {
       diags_.error(where(type_node),
-                   unknown_name(sdk::kind_name(kind), *type, registry_.names(kind), NameList::kAvailable));
+                   unknown_name(sdk::kind_name(kind), *type, registry_.names(kind), NameList::kAvailable),
+                   registry_.search_note());
       return std::nullopt;
     }
     out.component = found->component;

@@ -294,9 +294,9 @@ toml::table member_document(const std::string& file, const std::vector<std::stri
 std::vector<PipelineConfig> build_sweep(const std::string& file, const std::vector<std::string>& overrides,
                                         const std::vector<SweepMember>& members, const PluginRegistry& registry,
                                         const PipelineCheck& check) {
-  // (rendered location, message) -> members it occurs in, in first-seen order.
+  // (rendered location, message) -> members it occurs in, in first-seen order, with its note.
   std::map<std::pair<std::string, std::string>, std::vector<size_t>> seen;
-  std::vector<std::pair<SourceLocation, std::pair<std::string, std::string>>> order;
+  std::vector<std::pair<Diagnostic, std::pair<std::string, std::string>>> order;
   std::vector<PipelineConfig> out;
   for (const auto& m : members) {
     Diagnostics diags;
@@ -309,22 +309,22 @@ std::vector<PipelineConfig> build_sweep(const std::string& file, const std::vect
     for (const auto& d : diags.sorted()) {
       Diagnostic bare{d.where, ""};
       auto key = std::make_pair(bare.str(), d.message);
-      if (!seen.count(key)) order.emplace_back(d.where, key);
+      if (!seen.count(key)) order.emplace_back(d, key);
       seen[key].push_back(m.index);
     }
   }
   if (order.empty()) return out;
   Diagnostics all;
-  for (const auto& [where, key] : order) {
+  for (const auto& [first, key] : order) {
     const auto& in = seen[key];
     if (in.size() == members.size()) {
-      all.error(where, key.second);
+      all.error(first.where, key.second, first.note);
       continue;
     }
     std::string prefix =
         in.size() == 1 ? "sweep run " + std::to_string(in[0]) + " (" + members[in[0]].label + ")" : "sweep runs ";
     for (size_t i = 0; in.size() > 1 && i < in.size(); ++i) prefix += (i ? ", " : "") + std::to_string(in[i]);
-    all.error(where, prefix + ": " + key.second);
+    all.error(first.where, prefix + ": " + key.second, first.note);
   }
   throw ConfigError(all);
 }

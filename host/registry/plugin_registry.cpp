@@ -1,5 +1,6 @@
 #include "registry/plugin_registry.h"
 
+#include "common/text.h"
 #include "registry/probe_cache.h"
 
 #include <dlfcn.h>
@@ -86,6 +87,7 @@ void PluginRegistry::load_directories(const std::vector<std::string>& directorie
   std::vector<std::pair<std::string, std::vector<std::string>>> listed;  // (problem, libraries) per directory
   std::vector<std::string> all;
   for (const auto& dir : directories) {
+    directories_.push_back(dir);
     std::error_code ec;
     std::vector<std::string> libs;
     for (const auto& entry : fs::directory_iterator(dir, ec))
@@ -107,6 +109,12 @@ void PluginRegistry::load_directories(const std::vector<std::string>& directorie
       ++i;
     }
   }
+}
+
+std::string PluginRegistry::search_note() const {
+  return (directories_.empty() ? std::string("no plugin directory was searched")
+                               : "searched the plugin directories " + join(directories_)) +
+         "; add a directory with --plugin-path DIR, LOOPLAB_PLUGIN_PATH or a pipeline's [run] plugin_paths";
 }
 
 const LoadedComponent* PluginRegistry::find(sdk::ComponentKind kind, const std::string& name) const {

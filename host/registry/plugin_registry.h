@@ -46,6 +46,9 @@ class PluginRegistry {
   const std::vector<std::string>& problems() const { return problems_; }
   /// Libraries loaded successfully.
   const std::vector<std::string>& files() const { return files_; }
+  /// What to add to "unknown component" errors: the directories searched (load_directories())
+  /// and how to add one.
+  std::string search_note() const;
 
  private:
   // Loads a vetted library into this process and indexes its components.
@@ -55,6 +58,7 @@ class PluginRegistry {
   std::map<std::pair<int, std::string>, LoadedComponent> components_;
   std::vector<std::string> problems_;
   std::vector<std::string> files_;
+  std::vector<std::string> directories_;
 };
 
 /// The plugin directories in discovery order: command line, the pipeline's [run].plugin_paths,

@@ -1,6 +1,8 @@
 // The looplab executable end to end: configuration errors, bad output directories, a tiny
 // pipeline that learns, and resuming that reproduces an uninterrupted run.
 #include "common/csv.h"
+#include "common/text.h"
+#include "registry/plugin_registry.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -72,6 +74,8 @@ TEST(Cli, EveryErrorIsReportedAtOnceInFileOrder) {
   EXPECT_EQ(out, path +
                      ":2:8: error: unknown task 'linear_regresion' (did you mean 'linear_regression'?); available: "
                      "decision_tree, linear_regression, noisy_linear_regression, relu_2nn_regression, sparse_linear_regression\n" +
+                     path + ":2:8: note: searched the plugin directories " + host::join(host::plugin_directories({}, {})) +
+                     "; add a directory with --plugin-path DIR, LOOPLAB_PLUGIN_PATH or a pipeline's [run] plugin_paths\n" +
                      path + ":4:10: error: parameter 'n_embd' for section [model] must be int, got string\n" + path +
                      ":7:10: error: parameter 'n_head' for block 'gpt': value 0 is out of range [1, 1024]\n" + path +
                      ":8:1: error: unknown section 'trainig' (did you mean 'training'?)\n");

@@ -1,4 +1,5 @@
 // The plugin registry: discovery of the bundled plugins and one clear line per bad library.
+#include "common/text.h"
 #include "registry/plugin_registry.h"
 #include "test_support.h"
 
@@ -162,6 +163,23 @@ TEST(PluginRegistry, DescribeShowsTypesDefaultsRangesAndDocs) {
   EXPECT_TRUE(contains(out, "attention heads")) << out;
   EXPECT_EQ(test::run_command(test::looplab_exe() + " plugins describe gtp", &out), 2);
   EXPECT_TRUE(contains(out, "unknown component 'gtp' (did you mean 'gpt'?); available: gpt, ")) << out;
+}
+
+TEST(PluginRegistry, AComponentNotFoundNamesTheDirectoriesSearchedAndHowToAddOne) {
+  const auto extra = test::temp_dir("searched");
+  const std::string how = "; add a directory with --plugin-path DIR, LOOPLAB_PLUGIN_PATH or a pipeline's [run] plugin_paths";
+  const auto searched = host::join(host::plugin_directories({extra}, {}));
+  std::string out;
+  EXPECT_EQ(test::run_command(test::looplab_exe() + " plugins describe gla --plugin-path " + extra, &out), 2);
+  EXPECT_TRUE(contains(out, "looplab: error: unknown component 'gla'")) << out;
+  EXPECT_TRUE(contains(out, "looplab: note: searched the plugin directories " + searched + how + "\n")) << out;
+  EXPECT_TRUE(contains(searched, extra) && contains(searched, kBundled)) << searched;
+
+  const auto pipeline = extra + "/p.toml";
+  test::write_file(pipeline, "[task]\ntype = \"linear_regression\"\n[[model.blocks]]\ntype = \"gla\"\n");
+  EXPECT_EQ(test::run_command(test::looplab_exe() + " validate " + pipeline + " --plugin-path " + extra, &out), 2);
+  EXPECT_TRUE(contains(out, pipeline + ":4:8: error: unknown block 'gla'; available: gpt, ")) << out;
+  EXPECT_TRUE(contains(out, pipeline + ":4:8: note: searched the plugin directories " + searched + how + "\n")) << out;
 }
 
 }  // namespace
