@@ -35,7 +35,9 @@ std::optional<PipelineConfig> load_pipeline(const std::string& file, const Commo
   try {
     auto doc = load_config(file, c.sets);
     auto registry = load_registry(c.plugin_paths, raw_plugin_paths(doc));
-    return build_pipeline(doc, file, registry, check_factories);
+    auto cfg = build_pipeline(doc, file, registry, check_factories);
+    record_plugin_paths(cfg, c.plugin_paths);
+    return cfg;
   } catch (const ConfigError& e) {
     std::cerr << e.diagnostics().render();
     return std::nullopt;
@@ -51,6 +53,7 @@ std::optional<std::pair<std::vector<SweepMember>, std::vector<PipelineConfig>>> 
     if (!diags.empty()) throw ConfigError(diags);
     auto registry = load_registry(c.plugin_paths, raw_plugin_paths(doc));
     auto configs = build_sweep(file, c.sets, members, registry, check_factories);
+    for (auto& cfg : configs) record_plugin_paths(cfg, c.plugin_paths);
     return std::make_pair(std::move(members), std::move(configs));
   } catch (const ConfigError& e) {
     std::cerr << e.diagnostics().render();

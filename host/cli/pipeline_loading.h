@@ -26,10 +26,12 @@ PluginRegistry load_registry(const std::vector<std::string>& cli_paths, const st
 /// A pipeline file with its extends and --set applied; nullopt after printing the errors.
 std::optional<toml::table> load_document(const std::string& file, const CommonOptions& c);
 
-/// A validated pipeline (factories checked); nullopt after printing the diagnostics.
+/// A validated pipeline (factories checked) that records the --plugin-path directories in its
+/// [run] plugin_paths (record_plugin_paths); nullopt after printing the diagnostics.
 std::optional<PipelineConfig> load_pipeline(const std::string& file, const CommonOptions& c);
 
-/// A sweep's members and their validated pipelines; nullopt after printing the errors.
+/// A sweep's members and their validated pipelines (recording --plugin-path like
+/// load_pipeline); nullopt after printing the errors.
 std::optional<std::pair<std::vector<SweepMember>, std::vector<PipelineConfig>>> load_sweep(const std::string& file,
                                                                                            const toml::table& doc,
                                                                                            const CommonOptions& c);

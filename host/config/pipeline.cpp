@@ -463,6 +463,15 @@ std::vector<std::string> raw_plugin_paths(const toml::table& doc) {
   return out;
 }
 
+void record_plugin_paths(PipelineConfig& cfg, const std::vector<std::string>& directories) {
+  std::vector<std::string> paths;
+  for (const auto& d : directories) paths.push_back(std::filesystem::absolute(d).lexically_normal().string());
+  for (const auto& p : cfg.run.plugin_paths)
+    if (std::find(paths.begin(), paths.end(), p) == paths.end()) paths.push_back(p);
+  cfg.run.plugin_paths = paths;
+  if (auto* run = cfg.resolved["run"].as_table()) set_value(*run, "plugin_paths", sdk::ParamValue{paths});
+}
+
 PipelineConfig build_pipeline(const toml::table& doc, const std::string& file, const PluginRegistry& registry,
                               const PipelineCheck& check) {
   return Builder(doc, file, registry, check).build();

@@ -72,6 +72,11 @@ struct PipelineConfig {
 /// entries are resolved against the directory of the file that wrote them.
 std::vector<std::string> raw_plugin_paths(const toml::table& doc);
 
+/// Puts `directories` (made absolute, in order) in front of cfg.run.plugin_paths, in the typed
+/// options and in cfg.resolved: the command line's --plugin-path directories, so that
+/// resolved.toml finds the plugins the run was validated with (`run --resume` names none).
+void record_plugin_paths(PipelineConfig& cfg, const std::vector<std::string>& directories);
+
 /// Validates one analysis table (`type` plus the plugin's parameters) against the registry;
 /// errors go to `diags`. Used for [[analyses]] entries and for `looplab analyze --set`.
 ComponentConfig build_analysis(const toml::table& table, const PluginRegistry& registry, Diagnostics& diags,
