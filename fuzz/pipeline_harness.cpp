@@ -122,6 +122,14 @@ std::vector<std::pair<std::string, std::string>> PipelineHarness::seeds() const 
       out.emplace_back(name, (dir.empty() ? "" : "#dir " + dir + "\n") + test::read_file(file.string()));
     }
   }
+  // What the files alone do not show: overrides, and extending base.toml.
+  out.emplace_back("overrides.toml",
+                   "#set model.loops=3\n#set model.blocks.0.n_head=4\n#set training.lr=1e-3\n"
+                   "#set evaluation.iterations=[2, 4]\n#set run.name=over\nextends = \"base.toml\"\n");
+  out.emplace_back("sweep_overrides.toml",
+                   "#set run.seed=3\n#set model.n_embd=64\nextends = \"base.toml\"\n[sweep]\nseeds = [0, 1]\n"
+                   "[sweep.grid]\n\"model.loops\" = [2, 3]\n[sweep.zip]\n\"model.n_embd\" = [16, 32]\n"
+                   "\"model.blocks.0.n_head\" = [2, 4]\n");
   return out;
 }
 

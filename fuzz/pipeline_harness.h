@@ -54,7 +54,8 @@ class PipelineHarness {
   void run(std::string_view input) const;
 
   /// The seed corpus: every pipeline file of configs/ and tests/e2e/data/ as an input (with
-  /// the `#dir` that makes its `extends` resolve), named after its path.
+  /// the `#dir` that makes its `extends` resolve), named after its path, and two inputs with
+  /// `#set` lines over base.toml.
   std::vector<std::pair<std::string, std::string>> seeds() const;
 
   /// Members of a sweep validated per input.
