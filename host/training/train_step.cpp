@@ -87,39 +87,47 @@ TrainStep::TrainStep(SequenceModel model, std::shared_ptr<sdk::Task> task, torch
 
 TrainStep::~TrainStep() = default;
 
+namespace {
+
+// The L2 norm of every gradient of `params` together, in float64 so that finite float32
+// gradients cannot overflow it; NaN or inf when any gradient holds one. 0-dim, on the device;
+// undefined when no parameter has a gradient.
+torch::Tensor global_grad_norm(const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : params)
+    if (p.grad().defined()) norms.push_back(p.grad().norm(2).to(torch::kFloat64));
+  return norms.empty() ? torch::Tensor() : torch::stack(norms).norm(2);
+}
+
+}  // namespace
+
 torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> grads, norms;
-  for (const auto& p : params)
-    if (p.grad().defined()) grads.push_back(p.grad());
-  if (grads.empty()) return {};
-  for (const auto& g : grads) norms.push_back(g.norm(2).to(torch::kFloat64));
-  auto total = torch::stack(norms).norm(2);
+  auto total = global_grad_norm(params);
+  if (!total.defined()) return total;
   // max_norm / N >= 1 (N = 0 gives inf) clamps to exactly 1: gradients within the bound stay as they are.
   auto scale = torch::div(torch::scalar_tensor(max_norm, total.options()), total).clamp_max(1.0);
-  for (auto& g : grads) g.mul_(scale.to(g.dtype()));
+  for (const auto& p : params)
+    if (p.grad().defined()) p.grad().mul_(scale.to(p.grad().dtype()));
   return total;
 }
 
 torch::Tensor nonfinite_gradients(const std::vector<torch::Tensor>& params) {
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> norms;
-  for (const auto& p : params)
-    if (p.grad().defined()) norms.push_back(p.grad().norm(2).to(torch::kFloat64));
-  if (norms.empty()) return {};
-  // A NaN or inf anywhere makes its tensor's norm, and so the sum, NaN or inf; float64 keeps
-  // finite gradients from overflowing the sum.
-  return torch::stack(norms).sum().isfinite().logical_not();
+  auto total = global_grad_norm(params);
+  return total.defined() ? total.isfinite().logical_not() : total;
 }
 
 void TrainStep::update(const torch::Tensor& loss) {
-  if (guards_.clip_grad_norm > 0) clip_grad_norm(params_, guards_.clip_grad_norm);
+  torch::Tensor norm;  // clipping measures it anyway: the skip check reuses it
+  if (guards_.clip_grad_norm > 0) norm = clip_grad_norm(params_, guards_.clip_grad_norm);
   if (!guards_.skip_nonfinite) {
     optimizer_.step();
     return;
   }
   auto bad = loss.isfinite().logical_not();
-  if (auto grads = nonfinite_gradients(params_); grads.defined()) bad = bad.logical_or(grads);
+  auto grads = norm.defined() ? norm.isfinite().logical_not() : nonfinite_gradients(params_);
+  if (grads.defined()) bad = bad.logical_or(grads);
   skipped_ = bad.to(torch::kFloat);
   if (auto* fused = dynamic_cast<FusedAdam*>(&optimizer_)) {
     fused->skip_if(skipped_);  // the kernel reads the flag on the device
