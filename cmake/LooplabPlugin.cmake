@@ -63,9 +63,15 @@ function(looplab_add_plugin)
     OUTPUT_NAME ${target}
     LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIRECTORY})
   # Installed plugins find liblooplab_sdk.so (<prefix>/lib, two levels up) and LibTorch by
-  # themselves; outside looplab's tree also the prefix looplab is installed in (a link path).
-  get_filename_component(torch_lib_dir "${TORCH_LIBRARY}" DIRECTORY)
-  set_target_properties(${target} PROPERTIES INSTALL_RPATH "$ORIGIN/../..;${torch_lib_dir}")
+  # themselves: looplab's own plugins where the prefix keeps it (LOOPLAB_RPATH_PLUGINS, from
+  # LooplabLibTorch.cmake), others by its directory; outside looplab's tree also the prefix
+  # looplab is installed in (a link path).
+  if(DEFINED LOOPLAB_RPATH_PLUGINS)
+    set(torch_rpath "${LOOPLAB_RPATH_PLUGINS}")
+  else()
+    get_filename_component(torch_rpath "${TORCH_LIBRARY}" DIRECTORY)
+  endif()
+  set_target_properties(${target} PROPERTIES INSTALL_RPATH "$ORIGIN/../..;${torch_rpath}")
   get_target_property(sdk_imported looplab::sdk IMPORTED)
   if(sdk_imported)
     set_target_properties(${target} PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON)

@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include <dlfcn.h>
 #include <sched.h>
 
 namespace looplab::host {
@@ -79,6 +80,16 @@ std::string text_number(double x) {
   return out.str();
 }
 
+// " from DIR": where this process loaded LibTorch from (an installed prefix keeps its own copy).
+std::string loaded_from() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&at::show_config), &info) == 0 || info.dli_fname == nullptr) return "";
+  char* real = realpath(info.dli_fname, nullptr);  // "bin/../lib" from a run path, resolved
+  std::string path = real ? real : info.dli_fname;
+  std::free(real);
+  return " from " + path.substr(0, path.rfind('/'));
+}
+
 }  // namespace
 
 std::string cpu_model() {
@@ -100,7 +111,7 @@ MachineReport machine_report() {
        std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
            std::to_string(TORCH_VERSION_PATCH) + " (CUDA " +
            (config_value(config, "CUDA_VERSION=").empty() ? "none" : config_value(config, "CUDA_VERSION=")) +
-           " at build time)");
+           " at build time)" + loaded_from());
 
   const bool cuda = torch::cuda::is_available();
   std::string devices = cuda ? std::to_string(torch::cuda::device_count()) + " device(s)" : "no device visible";

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Plugins written outside looplab's tree, against an installed looplab (never the build tree):
 # install; build examples/gru_block and check that it learns; scaffold, build, test, list and
-# conformance-check one plugin of each kind; refuse a consumer whose LibTorch differs from looplab's.
+# conformance-check one plugin of each kind; refuse a consumer whose LibTorch differs from looplab's;
+# move the prefix, hide the source tree, the build tree and the .venv's LibTorch, and use it again.
 #   tests/e2e/out_of_tree.sh BUILD_DIR SOURCE_DIR TORCH_CMAKE_PREFIX
 set -u
 if [ $# -ne 3 ]; then
@@ -62,12 +63,28 @@ lists_bundled() {
 check "install into a fresh prefix" cmake --install "$build" --prefix "$prefix"
 check "installed layout" installed_layout
 check "installed binaries carry no build-tree paths" no_build_tree_paths
+# LibTorch is copied into the prefix (LOOPLAB_INSTALL_LIBTORCH=bundle): run paths are relative.
+relative_run_paths() {
+  [ -e "$prefix/lib/looplab/libtorch/torch/lib/libtorch_cpu.so" ] || { echo "no LibTorch in the prefix"; return 1; }
+  for f in "$looplab" "$prefix"/lib/liblooplab_sdk.so "$prefix"/lib/looplab/plugins/*.so; do
+    if readelf -d "$f" | grep -E 'R(UN)?PATH' | tr ':[]' '\n\n\n' | grep -q '^/'; then
+      echo "$f: an absolute run path"; readelf -d "$f" | grep -E 'R(UN)?PATH'; return 1
+    fi
+  done
+}
+check "installed run paths are relative to the prefix" relative_run_paths
 check "installed looplab finds its bundled plugins" lists_bundled
 
 # ---- the example block, built against the installed package ----------------------------------
-# Only the looplab prefix is given: LibTorch comes from the location recorded at install.
+# Only the looplab prefix is given: LibTorch is the prefix's copy.
 check "examples/gru_block configures against the install" \
   cmake -S "$src/examples/gru_block" -B "$work/gru" -DCMAKE_PREFIX_PATH="$prefix"
+# A CPU plugin needs no CUDA toolkit: LibTorch's CUDA-architecture and kineto warnings stay out.
+cp "$work/last.log" "$work/gru-configure.log"
+quiet() {
+  if grep -n -A3 -e "CMake Warning" -e "CUDA" "$work/gru-configure.log"; then return 1; fi
+}
+check "examples/gru_block configured without warnings" quiet
 check "examples/gru_block builds" cmake --build "$work/gru" -j "$jobs"
 check "examples/gru_block passes the conformance checks" \
   "$looplab" plugins check "$work/gru/plugins/liblooplab_block_gru.so"
@@ -114,8 +131,10 @@ listed() {  # listed KIND NAME DIR
 for kind in block task analysis baseline; do
   name=my_$kind dir=$work/scaffold/$kind
   check "new-plugin --kind $kind" "$looplab" new-plugin --kind "$kind" "$name" "$dir"
-  # The consumer's own LibTorch location is honoured next to the looplab prefix.
-  check "$kind scaffold configures" cmake -S "$dir" -B "$dir/build" -DCMAKE_PREFIX_PATH="$prefix;$torch_prefix"
+  # A consumer that names a LibTorch (Torch_DIR) gets LibTorch's own package; the others looplab's.
+  torch_dir=()
+  [ "$kind" = block ] && torch_dir=(-DTorch_DIR="$torch_prefix/Torch")
+  check "$kind scaffold configures" cmake -S "$dir" -B "$dir/build" -DCMAKE_PREFIX_PATH="$prefix" "${torch_dir[@]}"
   check "$kind scaffold builds" cmake --build "$dir/build" -j "$jobs"
   check "$kind scaffold's own test passes" ctest --test-dir "$dir/build" --output-on-failure
   check "$kind scaffold is listed by plugins list" listed "$kind" "$name" "$dir/build/plugins"
@@ -145,6 +164,43 @@ mismatch_refused() {
     grep -q "looplab was built with LibTorch [0-9]*\.[0-9]*, but this project found LibTorch '1.13.1'"
 }
 check "a consumer with another LibTorch major.minor is refused with a clear message" mismatch_refused
+
+# ---- without the source tree ---------------------------------------------------------------------
+# The prefix is moved, then used in a mount namespace where the source tree, the build tree and
+# the LibTorch they were built with are empty: as after deleting the clone and its .venv.
+relocated=$work/relocated
+check "the prefix moves" mv "$prefix" "$relocated"
+cp "$src/tests/e2e/data/tiny.toml" "$work/tiny.toml"
+torch_pkgs=$(cd "$torch_prefix/../../.." && pwd)  # site-packages: torch and the nvidia libraries
+without_tree() {
+  local d
+  # Deepest first: a directory inside one already hidden could not be mounted over.
+  for d in $(printf '%s\n' "$torch_pkgs" "$build" "$src" | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2-); do
+    mount -t tmpfs -o size=1m looplab-hidden "$d" || return 1
+  done
+  [ -z "$(ls -A "$src")" ] || { echo "the source tree is still visible"; return 1; }
+  local ll=$relocated/bin/looplab
+  "$ll" doctor | grep -F "$relocated/lib/looplab/libtorch" || { echo "doctor names another LibTorch"; return 1; }
+  "$ll" plugins list | grep -E '^block +gpt ' || return 1
+  "$ll" run "$work/tiny.toml" --out "$work/runs/without-tree" --set training.steps=60 \
+    --set evaluation.prompts=64 --set evaluation.bootstrap=20 || return 1
+  grep -q '"complete"' "$work/runs/without-tree/run.json" || { echo "the run is not complete"; return 1; }
+  "$ll" new-plugin --kind block later_block "$work/later" || return 1
+  cmake -S "$work/later" -B "$work/later/build" -DCMAKE_PREFIX_PATH="$relocated" >"$work/later.log" 2>&1 ||
+    { cat "$work/later.log"; return 1; }
+  if grep -e "CMake Warning" -e CUDA "$work/later.log"; then return 1; fi
+  cmake --build "$work/later/build" -j "$jobs" || return 1
+  "$ll" plugins check "$work/later/build/plugins/liblooplab_block_later_block.so"
+}
+if [ "$(id -u)" -eq 0 ]; then
+  namespace=(unshare --mount --propagation private)
+else
+  namespace=(unshare --map-root-user --mount)  # an unprivileged user namespace
+fi
+export -f without_tree
+export work src build torch_pkgs relocated jobs
+check "moved prefix, source tree, build tree and LibTorch hidden: doctor, plugins list, run, a new plugin" \
+  "${namespace[@]}" bash -c without_tree
 
 echo "out_of_tree: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
