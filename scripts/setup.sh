@@ -21,6 +21,9 @@ if [ "$have" != "$pinned" ]; then
   echo "setup: installing torch $pinned into .venv (large download on first use)"
   .venv/bin/pip install --disable-pip-version-check -q -r requirements.txt
 fi
+# python/looplab (looplab's models for notebooks) importable from the .venv, no build step.
+site=$(.venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+[ "$(cat "$site/looplab.pth" 2>/dev/null)" = "$PWD/python" ] || echo "$PWD/python" > "$site/looplab.pth"
 torch_prefix=$(.venv/bin/python -c "import torch; print(torch.utils.cmake_prefix_path)" 2>/dev/null)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_prefix" > build-configure.log 2>&1 \

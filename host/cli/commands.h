@@ -20,6 +20,8 @@ int sweep_command(const std::vector<std::string>& args);
 int compare_command(const std::vector<std::string>& args);
 /// `looplab analyze RUN_DIR --analysis NAME [--set k=v]...`
 int analyze_command(const std::vector<std::string>& args);
+/// `looplab export RUN_DIR [--out FILE.pt] [--checkpoint STEP] [--predictions]`
+int export_command(const std::vector<std::string>& args);
 /// `looplab plugins list | describe NAME | check FILE.so...`
 int plugins_command(const std::vector<std::string>& args);
 /// `looplab new-plugin --kind block|task|analysis|baseline NAME DIR`

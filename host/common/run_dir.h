@@ -24,6 +24,8 @@ struct RunDir {
   std::string analyses() const { return path + "/analyses"; }
   /// Where analysis `name` writes its tables and figures.
   std::string analysis(const std::string& name) const { return analyses() + "/" + name; }
+  /// Where `looplab export` writes by default (weights for torch.load, docs/model.md#exported-weights).
+  std::string export_file() const { return path + "/export/model.pt"; }
 };
 
 /// A sweep directory: the manifest `sweep.csv` (index, id, label), a run directory per member
