@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake git python3 python3-venv
-          libboost1.74-dev libboost-program-options-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
+          libboost1.74-dev libboost-program-options-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler
           libgtest-dev gnuplot-nox libxgboost-dev
           python3-sklearn python3-xgboost)  # the last two: test oracles only
 scripts/install_packages.sh "${packages[@]}"
@@ -20,6 +20,13 @@ have=$(.venv/bin/python -c "import torch; print(torch.__version__.split('+')[0])
 if [ "$have" != "$pinned" ]; then
   echo "setup: installing torch $pinned into .venv (large download on first use)"
   .venv/bin/pip install --disable-pip-version-check -q -r requirements.txt
+fi
+# The tests' Python packages (requirements-test.txt: tensorboard), when missing or another version.
+pinned_tb=$(sed -n 's/^tensorboard==//p' requirements-test.txt)
+have_tb=$(.venv/bin/python -c "import tensorboard; print(tensorboard.__version__)" 2>/dev/null || true)
+if [ "$have_tb" != "$pinned_tb" ]; then
+  echo "setup: installing tensorboard $pinned_tb into .venv (for the tests)"
+  .venv/bin/pip install --disable-pip-version-check -q -r requirements-test.txt
 fi
 # python/looplab (looplab's models for notebooks) importable from the .venv, no build step.
 site=$(.venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")

@@ -65,6 +65,10 @@ const std::vector<std::string>& without_loss_last() {
 }
 }  // namespace train_columns
 
+std::string tb_tags::eval_series(const std::string& predictor, int64_t iterations) {
+  return kEval + predictor + (iterations > 0 ? "_b" + std::to_string(iterations) : "");
+}
+
 std::string create_empty_directory(const std::string& path, const std::string& what) {
   std::error_code ec;
   if (fs::exists(path, ec) && !fs::is_empty(path, ec))

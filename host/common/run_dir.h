@@ -21,6 +21,8 @@ struct RunDir {
   std::string log() const { return path + "/log.txt"; }
   std::string console() const { return path + "/console.txt"; }  ///< A sweep child's stdout and stderr.
   std::string checkpoints() const { return path + "/checkpoints"; }
+  /// TensorBoard event files (tb_tags), one per session: a resume adds one.
+  std::string tensorboard() const { return path + "/tb"; }
   std::string analyses() const { return path + "/analyses"; }
   /// Where analysis `name` writes its tables and figures.
   std::string analysis(const std::string& name) const { return analyses() + "/" + name; }
@@ -79,6 +81,18 @@ const std::vector<std::string>& all();
 /// loss_last_norm); resuming such a run keeps writing them.
 const std::vector<std::string>& without_loss_last();
 }  // namespace train_columns
+
+/// The tags of tb/'s event files; TensorBoard groups tags by what precedes their first '/'.
+namespace tb_tags {
+/// + a train.csv column (all but step): its value at each logged step.
+inline constexpr const char* kTrain = "train/";
+/// + a predictor (eval_series): its err_mean in eval.csv, the step being the examples i.
+inline constexpr const char* kEval = "eval/";
+inline constexpr const char* kKeyNumbers = "report/key_numbers";    ///< report.md's key-number table (text).
+inline constexpr const char* kPipeline = "pipeline/resolved.toml";  ///< resolved.toml (text, step 0).
+/// "eval/model_b4" for the model at 4 iterations, "eval/least_squares" for a baseline (iterations 0).
+std::string eval_series(const std::string& predictor, int64_t iterations);
+}  // namespace tb_tags
 
 /// Creates `path` unless it exists with something in it (then throws, naming it as `what`);
 /// returns its absolute, normalised path.

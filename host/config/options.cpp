@@ -114,7 +114,9 @@ const Section<OutputOptions>& OutputOptions::section() {
           .field(&OutputOptions::moving_average,
                  sdk::int_param("moving_average", 100, "window of the training-loss moving average").at_least(1))
           .field(&OutputOptions::keep_checkpoints,
-                 sdk::int_param("keep_checkpoints", 3, "most recent checkpoints kept; 0 keeps all").at_least(0));
+                 sdk::int_param("keep_checkpoints", 3, "most recent checkpoints kept; 0 keeps all").at_least(0))
+          .field(&OutputOptions::tensorboard,
+                 sdk::bool_param("tensorboard", true, "write TensorBoard event files into tb/ while training"));
   return s;
 }
 

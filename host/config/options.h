@@ -124,6 +124,7 @@ struct OutputOptions {
   bool report{};               ///< Write report.md.
   int64_t moving_average{};    ///< Window of the training loss' moving average.
   int64_t keep_checkpoints{};  ///< Most recent checkpoints kept; 0 keeps all.
+  bool tensorboard{};          ///< Write TensorBoard event files into tb/.
   /// The section's keys.
   static const Section<OutputOptions>& section();
 };

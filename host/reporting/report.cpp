@@ -191,8 +191,7 @@ std::string comparison(const ReportInputs& in, const EvalIndex& index,
   return out.str();
 }
 
-void write_key_numbers(std::ostream& out, const ReportInputs& in) {
-  out << "## Key numbers\n\n";
+void write_key_numbers_table(std::ostream& out, const ReportInputs& in) {
   const auto points = key_points(in);
   const auto rows = table_rows(in);
   if (points.empty() || rows.empty()) {
@@ -226,6 +225,11 @@ void write_key_numbers(std::ostream& out, const ReportInputs& in) {
   if (!sentence.empty()) out << sentence << "\n\n";
 }
 
+void write_key_numbers(std::ostream& out, const ReportInputs& in) {
+  out << "## Key numbers\n\n";
+  write_key_numbers_table(out, in);
+}
+
 void write_section(std::ostream& md, const std::string& heading, const std::string& body) {
   md << "## " << cell(heading) << "\n\n" << body;
   if (body.empty() || body.back() != '\n') md << '\n';
@@ -233,6 +237,12 @@ void write_section(std::ostream& md, const std::string& heading, const std::stri
 }
 
 }  // namespace
+
+std::string key_numbers_markdown(const ReportInputs& inputs) {
+  std::ostringstream md;
+  write_key_numbers_table(md, inputs);
+  return md.str();
+}
 
 void write_report(const std::string& path, const ReportInputs& inputs) {
   std::ostringstream md;

@@ -42,6 +42,8 @@ struct ReportInputs {
 /// renames, so a crash never leaves a half report. Throws std::runtime_error naming the path on
 /// I/O failure.
 void write_report(const std::string& path, const ReportInputs& inputs);
+/// The body of report.md's "Key numbers" section (the table and the sentence under it).
+std::string key_numbers_markdown(const ReportInputs& inputs);
 /// Appends a "## heading" section to an existing report.md (atomically, like write_report).
 void append_report_section(const std::string& path, const std::string& heading, const std::string& body);
 

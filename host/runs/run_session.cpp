@@ -4,6 +4,7 @@
 #include "common/devices.h"
 #include "common/errors.h"
 #include "common/exit_code.h"
+#include "common/files.h"
 #include "common/run_lock.h"
 #include "common/seeds.h"
 #include "common/text.h"
@@ -11,8 +12,10 @@
 #include "evaluation/evaluation.h"
 #include "model/model_factory.h"
 #include "reporting/report.h"
+#include "reporting/run_events.h"
 #include "reporting/run_figures.h"
 #include "runs/analysis_runner.h"
+#include "tensorboard/event_file.h"
 #include "training/checkpoint.h"
 #include "training/trainer.h"
 
@@ -102,7 +105,14 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
               choice.reason + ") | " +
               std::to_string(parameter_count(*model)) + " parameters | " + model_text(cfg));
 
-    Trainer trainer(cfg, model, task, device, dir, log);
+    // A new event file per session; a resume's trainer cuts the earlier ones back.
+    std::unique_ptr<tensorboard::EventWriter> events;
+    if (cfg.outputs.tensorboard) {
+      events = std::make_unique<tensorboard::EventWriter>(dir.tensorboard());
+      write_pipeline_event(*events, read_file(dir.resolved()));
+      events->flush();
+    }
+    Trainer trainer(cfg, model, task, device, dir, log, events.get());
     auto result = trainer.train(stop);
     if (!result.diverged.empty()) {
       log->error("diverged: " + result.diverged);
@@ -121,6 +131,7 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
     auto report = report_inputs(cfg, model, result, device_text);
     report.eval = rows;
     report.labels = evaluation.labels;
+    if (events) write_evaluation_events(*events, report, result.steps_done);
     if (cfg.outputs.figures)
       report.figures =
           render_run_figures(dir, rows, {cfg.n_dims, cfg.model.looped, cfg.outputs.moving_average, evaluation.labels});

@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -42,11 +43,11 @@ std::string truncate_train_csv(const std::string& path, int64_t steps_done) {
   return header;
 }
 
-bool has_column(const std::string& header, const std::string& name) {
-  std::stringstream cells(header);
-  for (std::string cell; std::getline(cells, cell, ',');)
-    if (cell == name) return true;
-  return false;
+std::vector<std::string> header_cells(const std::string& header) {
+  std::vector<std::string> cells;
+  std::stringstream in(header);
+  for (std::string cell; std::getline(in, cell, ',');) cells.push_back(cell);
+  return cells;
 }
 
 }  // namespace
@@ -56,14 +57,16 @@ TrainLog::TrainLog(const std::string& path, const std::vector<std::string>& scal
   // Also at step 0: a run stopped before its first checkpoint logged rows it will take again.
   const std::string header = fs::exists(path) ? truncate_train_csv(path, steps_done) : "";
   const bool fresh = header.empty();
-  with_last_ = fresh || has_column(header, train_columns::kLossLast);
+  if (fresh) {
+    columns_ = train_columns::all();
+    columns_.insert(columns_.end(), scalar_names.begin(), scalar_names.end());
+  } else {
+    columns_ = header_cells(header);
+  }
+  with_last_ = std::find(columns_.begin(), columns_.end(), train_columns::kLossLast) != columns_.end();
   csv_.open(path, std::ios::app);
   if (!csv_) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
-  if (fresh) {
-    csv_ << join(train_columns::all(), ",");
-    for (const auto& name : scalar_names) csv_ << ',' << name;
-    csv_ << '\n';
-  }
+  if (fresh) csv_ << join(columns_, ",") << '\n';
 }
 
 void TrainLog::add(const StepRow& row, torch::Tensor loss, torch::Tensor loss_last,
@@ -87,6 +90,7 @@ bool TrainLog::flush() {
   auto lv = loss_values.accessor<double, 1>();
   auto llv = last_values.accessor<double, 1>();
   interval_ = Interval{n};
+  written_.clear();
   double sum = 0;
   for (size_t r = 0; r < rows_.size(); ++r) {
     const auto& row = rows_[r];
@@ -96,12 +100,21 @@ bool TrainLog::flush() {
     } else if (interval_.first_nonfinite < 0) {
       interval_.first_nonfinite = row.step;
     }
-    csv_ << row.step << ',' << lv[r] << ',' << lv[r] / row.y_second_moment;
-    if (with_last_) csv_ << ',' << llv[r] << ',' << llv[r] / row.y_second_moment;
-    csv_ << ',' << row.loops << ',' << row.dims << ',' << row.points << ',' << row.elapsed_s;
+    // One value per column, for written(); the CSV prints the integer columns as integers.
+    const double y2 = row.y_second_moment;
+    std::vector<double> values = {static_cast<double>(row.step), lv[r], lv[r] / y2};
+    if (with_last_) values.insert(values.end(), {llv[r], llv[r] / y2});
+    values.insert(values.end(), {static_cast<double>(row.loops), static_cast<double>(row.dims),
+                                 static_cast<double>(row.points), row.elapsed_s});
+    const size_t first_scalar = values.size();
     for (int64_t k = 0; scalar_values.defined() && k < scalar_values.size(1); ++k)
-      csv_ << ',' << scalar_values[static_cast<int64_t>(r)][k].item<double>();
+      values.push_back(scalar_values[static_cast<int64_t>(r)][k].item<double>());
+    csv_ << row.step << ',' << lv[r] << ',' << lv[r] / y2;
+    if (with_last_) csv_ << ',' << llv[r] << ',' << llv[r] / y2;
+    csv_ << ',' << row.loops << ',' << row.dims << ',' << row.points << ',' << row.elapsed_s;
+    for (size_t k = first_scalar; k < values.size(); ++k) csv_ << ',' << values[k];
     csv_ << '\n';
+    written_.push_back(std::move(values));
   }
   csv_.flush();
   if (!csv_) throw std::runtime_error("cannot write " + path_ + ": " + std::strerror(errno));

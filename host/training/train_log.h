@@ -48,6 +48,11 @@ class TrainLog {
   };
   const Interval& interval() const { return interval_; }
 
+  /// The file's columns as its header names them, step first.
+  const std::vector<std::string>& columns() const { return columns_; }
+  /// The rows the last flush() wrote, one value per column (before the CSV's rounding).
+  const std::vector<std::vector<double>>& written() const { return written_; }
+
   const StepRow& last() const { return last_; }    ///< The last row written.
   double last_loss() const { return last_loss_; }  ///< Its loss.
 
@@ -57,6 +62,8 @@ class TrainLog {
   std::vector<StepRow> rows_;
   std::vector<torch::Tensor> losses_, last_losses_, scalars_;
   bool with_last_ = true;
+  std::vector<std::string> columns_;
+  std::vector<std::vector<double>> written_;
   StepRow last_;
   double last_loss_ = 0;
   Interval interval_;

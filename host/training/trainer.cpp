@@ -5,6 +5,7 @@
 #include "common/text.h"
 #include "training/checkpoint.h"
 #include "training/fused_adam.h"
+#include "training/train_events.h"
 #include "training/train_log.h"
 #include "training/train_step.h"
 
@@ -97,13 +98,14 @@ std::optional<Checkpoint> resume_latest(const std::string& dir, SequenceModel& m
 }  // namespace
 
 Trainer::Trainer(const PipelineConfig& cfg, SequenceModel model, std::shared_ptr<sdk::Task> task, c10::Device device,
-                 RunDir run_dir, std::shared_ptr<sdk::Logger> log)
+                 RunDir run_dir, std::shared_ptr<sdk::Logger> log, tensorboard::EventWriter* events)
     : cfg_(cfg),
       model_(std::move(model)),
       task_(std::move(task)),
       device_(device),
       run_dir_(std::move(run_dir)),
-      log_(std::move(log)) {}
+      log_(std::move(log)),
+      events_(events) {}
 
 TrainResult Trainer::train(const std::atomic<bool>& stop) {
   model_->to(device_);
@@ -130,17 +132,23 @@ TrainResult Trainer::train(const std::atomic<bool>& stop) {
   if (skip_nonfinite) scalar_names.push_back(train_columns::kSkipped);
   TrainLog train_log(run_dir_.train_csv(), scalar_names, result.steps_done);
 
+  if (events_) restart_train_events(*events_, run_dir_.tensorboard(), result.steps_done);
   if (!train_log.has_loss_last())
     log_->warn("train.csv was started by an older looplab without loss_last; continuing with its columns");
   TrainStep step(model_, task_, opt, device_, cfg_.training.batch_size, cfg_.model.window, cfg_.training.cuda_graphs,
                  log_, StepGuards{cfg_.training.clip_grad_norm, skip_nonfinite});
   const auto t0 = Clock::now();
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(Clock::now() - t0).count(); };
+  // Seconds since the epoch less the training time before this session: plus a row's elapsed_s,
+  // the wall-clock time of its step, which the event file stamps it with.
+  const double wall_offset =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() - elapsed_before;
   const int64_t start_step = result.steps_done;
   DivergenceWatch watch(cfg_.training);
   // Writes the queued rows; returns false once the run has diverged (result.diverged says why).
   auto flush = [&] {
     if (!train_log.flush()) return true;
+    if (events_) write_train_events(*events_, train_log.columns(), train_log.written(), wall_offset);
     result.last_loss = train_log.last_loss();
     const double rate = (train_log.last().step - start_step) / std::max(1e-9, elapsed() - elapsed_before);
     log_->info(progress_line(train_log, cfg_.training.steps, rate));

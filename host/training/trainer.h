@@ -4,6 +4,7 @@
 #include "common/run_dir.h"
 #include "config/pipeline.h"
 #include "model/sequence_model.h"
+#include "tensorboard/event_file.h"
 
 #include <looplab/sdk/task.h>
 
@@ -25,12 +26,14 @@ struct TrainResult {
 };
 
 
-/// Trains a model in a run directory: appends to `train.csv`, writes
-/// `checkpoints/step_NNNNNNN.pt`, and resumes from the newest checkpoint when one exists.
+/// Trains a model in a run directory: appends to `train.csv` (and, given an event file, its
+/// rows to that: training/train_events.h), writes `checkpoints/step_NNNNNNN.pt`, and resumes
+/// from the newest checkpoint when one exists.
 class Trainer {
  public:
+  /// `events`, when not null, is this session's event file in run_dir.tensorboard().
   Trainer(const PipelineConfig& cfg, SequenceModel model, std::shared_ptr<sdk::Task> task, c10::Device device,
-          RunDir run_dir, std::shared_ptr<sdk::Logger> log);
+          RunDir run_dir, std::shared_ptr<sdk::Logger> log, tensorboard::EventWriter* events = nullptr);
 
   /// Trains until cfg.training.steps, until `stop` becomes true (checked every step; a
   /// checkpoint is written) or until it diverges (TrainResult::diverged; no checkpoint of
@@ -44,6 +47,7 @@ class Trainer {
   c10::Device device_;
   RunDir run_dir_;
   std::shared_ptr<sdk::Logger> log_;
+  tensorboard::EventWriter* events_;
 };
 
 }  // namespace looplab::host

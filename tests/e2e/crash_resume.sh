@@ -157,7 +157,7 @@ rc=0; wait "$pid" || rc=$?
 [[ $rc != 0 && $rc -lt 128 ]] || fail "disk full: exit $rc (must fail, not crash)"
 grep -q '"status": "failed"' "$dir/run.json" || fail "disk full: status is not failed: $(cat "$dir/run.json")"
 grep -q "No space left on device" "$dir/run.json" || fail "disk full: the message gives no reason"
-grep -qE "cannot write '?$dir/(checkpoints/step_[0-9]+\.pt|train\.csv|run\.json)" "$dir/run.json" ||
+grep -qE "cannot write '?$dir/(checkpoints/step_[0-9]+\.pt|train\.csv|run\.json|tb/events\.out\.tfevents\.[0-9]+\.)" "$dir/run.json" ||
   fail "disk full: the message names no file: $(cat "$dir/run.json")"
 (cd "$dir/checkpoints" && sha256sum --quiet -c <<<"$sums") || fail "disk full: an earlier checkpoint changed"
 echo "disk full: $(grep -o '"message": "[^"]*"' "$dir/run.json")"
