@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake git python3 python3-venv
           libboost1.74-dev libboost-program-options-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler
           libgtest-dev gnuplot-nox libxgboost-dev
+          slurm-wlm  # the SLURM test (tests/e2e/slurm.sh) starts a one-node cluster from it
           python3-sklearn python3-xgboost)  # the last two: test oracles only
 scripts/install_packages.sh "${packages[@]}"
 

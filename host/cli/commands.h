@@ -16,6 +16,8 @@ int run_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);
 /// `looplab sweep count|list FILE [--set k=v]...`
 int sweep_command(const std::vector<std::string>& args);
+/// `looplab sweep sbatch FILE --out DIR [--submit]...`: the sweep as SLURM job arrays.
+int sweep_sbatch_command(const std::vector<std::string>& args);
 /// `looplab compare RUN_DIR... [--out DIR]`
 int compare_command(const std::vector<std::string>& args);
 /// `looplab analyze RUN_DIR --analysis NAME [--set k=v]...`

@@ -39,6 +39,7 @@ int validate_command(const std::vector<std::string>& args) {
 }
 
 int sweep_command(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "sbatch") return sweep_sbatch_command({args.begin() + 1, args.end()});
   CommonOptions c;
   std::vector<std::string> words;
   auto desc = common_options(c);
@@ -46,7 +47,9 @@ int sweep_command(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("words", -1);
   po::variables_map vm;
-  const char* usage = "usage: looplab sweep count FILE | looplab sweep list FILE [--set KEY=VALUE]...\n";
+  const char* usage =
+      "usage: looplab sweep count FILE | looplab sweep list FILE [--set KEY=VALUE]...\n"
+      "       looplab sweep sbatch FILE --out DIR [--submit] (see looplab sweep sbatch --help)\n";
   if (auto done = parse_command_line(args, desc, pos, vm, usage)) return *done;
   if (words.size() != 2 || (words[0] != "count" && words[0] != "list")) {
     std::cerr << usage;

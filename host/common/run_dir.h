@@ -37,6 +37,14 @@ struct SweepDir {
   std::string manifest() const { return path + "/sweep.csv"; }
   std::string member(const std::string& id) const { return path + "/" + id; }
   std::string compare() const { return path + "/compare"; }
+  /// `looplab sweep sbatch`: the tasks' logs, the array script (`sweep.sbatch`, or
+  /// `sweep-K.sbatch` for part K of `parts` when the sweep exceeds one array) and the job
+  /// that compares the members.
+  std::string logs() const { return path + "/logs"; }
+  std::string array_script(size_t part, size_t parts) const {
+    return parts <= 1 ? path + "/sweep.sbatch" : path + "/sweep-" + std::to_string(part) + ".sbatch";
+  }
+  std::string compare_script() const { return path + "/compare.sbatch"; }
 };
 
 /// What run.json holds.

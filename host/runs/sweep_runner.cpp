@@ -22,6 +22,7 @@
 #include <map>
 #include <ostream>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 extern char** environ;
@@ -93,6 +94,16 @@ SweepDir create_sweep_dir(const std::string& path, const std::vector<SweepMember
 void complete_sweep_dir(const SweepDir& dir, const std::vector<SweepMember>& members,
                         const std::vector<PipelineConfig>& configs) {
   fs::create_directories(dir.path);
+  // Batch jobs meet in one directory by its name: one holding another sweep (the pipeline or
+  // its --set changed) must not get a mix of both.
+  if (fs::exists(dir.manifest())) {
+    const auto listed = sweep_manifest(dir);
+    bool same = listed.size() == members.size();
+    for (size_t i = 0; same && i < members.size(); ++i) same = listed[i].first == members[i].id;
+    if (!same)
+      throw std::runtime_error(dir.path +
+                               " holds another sweep (its sweep.csv lists other runs): choose another --out");
+  }
   for (size_t i = 0; i < members.size(); ++i) {
     const RunDir run{dir.member(members[i].id)};
     if (fs::exists(run.resolved())) continue;

@@ -23,7 +23,8 @@ SweepDir create_sweep_dir(const std::string& path, const std::vector<SweepMember
                           const std::vector<PipelineConfig>& configs);
 
 /// Adds whatever `dir` lacks: a pending run directory per member and the manifest (existing
-/// run directories are kept). How `--sweep-index` jobs share one sweep directory.
+/// run directories are kept). How `--sweep-index` jobs share one sweep directory. Throws when
+/// the manifest there lists other members (another sweep).
 void complete_sweep_dir(const SweepDir& dir, const std::vector<SweepMember>& members,
                         const std::vector<PipelineConfig>& configs);
 
