@@ -19,6 +19,10 @@ struct PluginVetting {
   std::string cache_file;                        ///< The probe cache; "" = none.
   std::vector<std::string> trusted_directories;  ///< Libraries directly inside are not probed.
   double timeout_s = 30;                         ///< Per library; a child that takes longer is killed.
+  /// A fault in a library's entry point or component list refuses the file instead of ending
+  /// the process (fault_guard.h): the host's registry. A probe child leaves it off, since dying
+  /// of the fault is how it reports one.
+  bool survive_faults = false;
 };
 
 /// Why each of `files` must not be loaded into this process, in order ("" = it may): the static

@@ -1,6 +1,7 @@
 #include "registry/plugin_registry.h"
 
 #include "common/text.h"
+#include "registry/fault_guard.h"
 #include "registry/probe_cache.h"
 
 #include <dlfcn.h>
@@ -9,6 +10,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -47,7 +50,22 @@ bool PluginRegistry::load_vetted(const std::string& path) {
   auto* entry = reinterpret_cast<looplab_plugin_entry_fn>(dlsym(lib, LOOPLAB_PLUGIN_ENTRY_SYMBOL));
   if (!entry) return refuse(std::string("not a looplab plugin (no ") + LOOPLAB_PLUGIN_ENTRY_SYMBOL + " symbol)");
 
-  const looplab_plugin_descriptor* d = entry();
+  // The library's own code runs from here on: a fault in it refuses the file (fault_guard.h)
+  // and is remembered in the probe cache, so the next start skips it without trying again.
+  auto guarded = [&](const std::function<void()>& call) {
+    if (vetting_.survive_faults) return run_guarded(call);
+    call();
+    return std::optional<std::string>();
+  };
+  auto faulted = [&](const std::string& signal, const std::string& during) {
+    const auto why = "crashed (" + signal + ") " + during + " in this process";
+    ProbeCache cache(vetting_.cache_file, vetting_.probe_executable);
+    cache.put(path, why);
+    cache.save();
+    return refuse(why);
+  };
+  const looplab_plugin_descriptor* d = nullptr;
+  if (auto signal = guarded([&] { d = entry(); })) return faulted(*signal, "in its entry point");
   if (!d) return refuse("plugin entry returned no descriptor");
   looplab_plugin_descriptor host{};
   host.abi_major = LOOPLAB_ABI_MAJOR;
@@ -58,13 +76,18 @@ bool PluginRegistry::load_vetted(const std::string& path) {
     return refuse("incompatible plugin: built for " + sdk::describe(*d) + "; this host is " + sdk::describe(host));
 
   const std::vector<sdk::Component>* components = nullptr;
-  try {
-    components = static_cast<const std::vector<sdk::Component>*>(d->components());
-  } catch (const std::exception& e) {
-    return refuse(std::string("plugin '") + d->plugin_name + "' failed to list its components: " + e.what());
-  } catch (...) {
-    return refuse(std::string("plugin '") + d->plugin_name + "' failed to list its components");
-  }
+  std::string failed;
+  const auto signal = guarded([&] {
+    try {
+      components = static_cast<const std::vector<sdk::Component>*>(d->components());
+    } catch (const std::exception& e) {
+      failed = std::string("plugin '") + d->plugin_name + "' failed to list its components: " + e.what();
+    } catch (...) {
+      failed = std::string("plugin '") + d->plugin_name + "' failed to list its components";
+    }
+  });
+  if (signal) return faulted(*signal, "listing its components");
+  if (!failed.empty()) return refuse(failed);
   if (!components || components->empty()) return refuse("plugin provides no components");
 
   files_.push_back(path);
@@ -155,6 +178,7 @@ PluginVetting looplab_vetting() {
   v.probe_executable = executable_path();
   v.cache_file = default_probe_cache();
   v.trusted_directories = {install_plugin_directory()};
+  v.survive_faults = true;
   return v;
 }
 

@@ -4,18 +4,23 @@
 // them by the child probe, whose verdicts are cached.
 #include "common/text.h"
 #include "registry/elf_check.h"
+#include "registry/fault_guard.h"
+#include "registry/probe_cache.h"
 #include "registry/plugin_registry.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -106,6 +111,43 @@ TEST(PluginProbe, RefusesLibrariesThatKillTheProcessLoadingThem) {
   const auto text = test::read_file(cache);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 6) << text;
   EXPECT_TRUE(contains(text, "\tok\t")) << text;
+}
+
+TEST(FaultGuard, AFaultBecomesItsNameAndTheHandlersComeBack) {
+  struct sigaction before {}, after {};
+  sigaction(SIGSEGV, nullptr, &before);
+  volatile int* nowhere = nullptr;
+  EXPECT_EQ(host::run_guarded([&] { *nowhere = 1; }), std::optional<std::string>("SIGSEGV"));
+  EXPECT_EQ(host::run_guarded([] { std::raise(SIGFPE); }), std::optional<std::string>("SIGFPE"));
+  int ran = 0;
+  EXPECT_EQ(host::run_guarded([&] { ran = 1; }), std::nullopt);
+  EXPECT_EQ(ran, 1);
+  EXPECT_THROW(host::run_guarded([] { throw std::runtime_error("thrown"); }), std::runtime_error);
+  sigaction(SIGSEGV, nullptr, &after);
+  EXPECT_EQ(after.sa_handler, before.sa_handler);
+}
+
+// A library that faults in the host although its trial load went well (here: a cached "loads"
+// verdict for the fixture that faults when listed) is refused in one line, the process goes
+// on, and the refusal is cached for the next start.
+TEST(PluginProbe, AFaultInTheHostAfterAGoodTrialRefusesTheLibraryAndIsCached) {
+  const auto cache = test::temp_dir("probe") + "/cache";
+  const auto lib = crash_fixture("listing");
+  {
+    host::ProbeCache seeded(cache, test::looplab_exe());
+    seeded.put(lib, "");
+    seeded.save();
+  }
+  auto vetting = probing(cache);
+  vetting.survive_faults = true;
+  host::PluginRegistry registry(vetting);
+  registry.load_directories({fixture("crashes"), fixture("outside_mixer")});
+  const std::string refusal = lib + ": error: crashed (SIGSEGV) listing its components in this process";
+  EXPECT_NE(std::find(registry.problems().begin(), registry.problems().end(), refusal), registry.problems().end())
+      << host::join(registry.problems(), "\n");
+  EXPECT_NE(registry.find(sdk::ComponentKind::Block, "outside_mixer"), nullptr);
+  EXPECT_EQ(host::ProbeCache(cache, test::looplab_exe()).find(lib),
+            std::optional<std::string>("crashed (SIGSEGV) listing its components in this process"));
 }
 
 TEST(PluginProbe, ACachedVerdictStandsUntilTheLibraryChanges) {

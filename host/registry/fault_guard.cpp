@@ -1,0 +1,68 @@
+#include "registry/fault_guard.h"
+
+#include <csetjmp>
+#include <csignal>
+#include <cstring>
+#include <vector>
+
+namespace looplab::host {
+
+namespace {
+
+constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+
+sigjmp_buf* active_jump = nullptr;  // set only while a guarded call runs
+
+void on_fault(int signal) {
+  // The faulting instruction would run again on return: leave for run_guarded's sigsetjmp,
+  // which restores the signal mask saved there (this signal is blocked in the handler).
+  if (active_jump) siglongjmp(*active_jump, signal);
+  std::signal(signal, SIG_DFL);  // not ours: die as without the guard
+  std::raise(signal);
+}
+
+const char* signal_name(int signal) {
+  switch (signal) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGILL: return "SIGILL";
+    case SIGFPE: return "SIGFPE";
+  }
+  return "a signal";
+}
+
+}  // namespace
+
+std::optional<std::string> run_guarded(const std::function<void()>& call) {
+  // The previous handlers and stack come back however this returns (an exception included).
+  struct Installed {
+    stack_t old_stack{};
+    struct sigaction old[std::size(kSignals)]{};
+    Installed() {
+      // A fault from a stack overflow leaves no stack for the handler: give it its own.
+      static std::vector<char> alternate(1 << 16);
+      stack_t stack{};
+      stack.ss_sp = alternate.data();
+      stack.ss_size = alternate.size();
+      sigaltstack(&stack, &old_stack);
+      struct sigaction action {};
+      action.sa_handler = on_fault;
+      action.sa_flags = SA_ONSTACK;
+      sigemptyset(&action.sa_mask);
+      for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &action, &old[i]);
+    }
+    ~Installed() {
+      active_jump = nullptr;
+      for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &old[i], nullptr);
+      sigaltstack(&old_stack, nullptr);
+    }
+  } installed;
+
+  sigjmp_buf jump;
+  if (const int signal = sigsetjmp(jump, /*savemask=*/1); signal != 0) return std::string(signal_name(signal));
+  active_jump = &jump;
+  call();
+  return std::nullopt;
+}
+
+}  // namespace looplab::host
