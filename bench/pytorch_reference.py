@@ -10,6 +10,9 @@ without gradient, MSE over the last min(b, T) iterations, Adam.
 
 Prints one JSON line per configuration (the same keys as `looplab bench --json`):
   {"config": ..., "impl": "pytorch", "ms_per_step": median, ...}
+`--device cuda` runs the same step on the GPU (prompts from a CUDA generator, a synchronize
+after each step, peak memory from the allocator); `--compile` wraps each block in
+torch.compile (impl "pytorch-compile"; the compilation happens in the warm-up steps).
 """
 
 import argparse
@@ -97,9 +100,9 @@ class LoopedModel(nn.Module):
         return total / kept
 
 
-def sample(batch, points, d, gen):
-    xs = torch.randn(batch, points, d, generator=gen)
-    w = torch.randn(batch, d, 1, generator=gen)
+def sample(batch, points, d, gen, device):
+    xs = torch.randn(batch, points, d, generator=gen, device=device)
+    w = torch.randn(batch, d, 1, generator=gen, device=device)
     return xs, torch.bmm(xs, w).squeeze(-1)
 
 
@@ -107,39 +110,53 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def bench(name, reps, warmup):
+def bench(name, reps, warmup, device, compile_blocks):
     d, points, D, heads, L, b, T, batch, looped, default_reps = CONFIGS[name]
     reps = reps or default_reps
+    cuda = device.type == "cuda"
     torch.manual_seed(0)
-    model = LoopedModel(d, points, D, heads, L)
+    model = LoopedModel(d, points, D, heads, L).to(device)  # initialised on the CPU on every device
+    if compile_blocks:
+        for i, block in enumerate(model.blocks):
+            model.blocks[i] = torch.compile(block)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8)
-    gen = torch.Generator().manual_seed(1)
+    gen = torch.Generator(device=device).manual_seed(1)
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(device)
     times, cpu = [], []
     for i in range(warmup + reps):
         t0, c0 = time.perf_counter(), time.process_time()
-        xs, ys = sample(batch, points, d, gen)
+        xs, ys = sample(batch, points, d, gen, device)
         loss = model.loss(xs, ys, b, T)
         opt.zero_grad()
         loss.backward()
         opt.step()
+        if cuda:  # kernels run asynchronously: the step ends when the GPU is done
+            torch.cuda.synchronize(device)
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
+        if i == 0:
+            first_s = dt
         if i >= warmup:
             times.append(dt)
             cpu.append(dc)
     ms = statistics.median(times) * 1e3
-    return {
+    peak_mb = torch.cuda.max_memory_allocated(device) / 2**20 if cuda else peak_rss_mb()
+    row = {
         "config": name,
-        "impl": "pytorch",
+        "impl": "pytorch-compile" if compile_blocks else "pytorch",
         "ms_per_step": round(ms, 3),
         "ms_min": round(min(times) * 1e3, 3),
         # CPU time of the process (all threads): robust to other processes holding the cores.
         "cpu_ms": round(statistics.median(cpu) * 1e3, 3),
         "tokens_per_s": round(batch * 2 * points / (ms / 1e3), 1),
-        "peak_mb": round(peak_rss_mb(), 1),
+        "peak_mb": round(peak_mb, 1),
         "reps": reps,
         "threads": torch.get_num_threads(),
         "loss": float(loss.detach()),
     }
+    if cuda or compile_blocks:  # the CPU rows keep the keys scripts/bench.sh has always read
+        row.update(device=str(device), first_step_s=round(first_s, 3))
+    return row
 
 
 def main():
@@ -148,11 +165,16 @@ def main():
     ap.add_argument("--reps", type=int, default=0, help="timed steps (default per config)")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: leave as is)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--compile", action="store_true", help="torch.compile each block (compiled during warm-up)")
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: torch sees no CUDA device")
+    device = torch.device(args.device)
     for name in args.config or list(CONFIGS):
-        print(json.dumps(bench(name, args.reps, args.warmup)), flush=True)
+        print(json.dumps(bench(name, args.reps, args.warmup, device, args.compile)), flush=True)
     return 0
 
 
