@@ -225,7 +225,7 @@ phase e7 240 e7
 phase pytorch-compile 180 "pytorch_bench compile"
 
 "$py" - "$results" "$status" "$log" "$mode" "$work/e7-run.json" <<'EOF' | tee -a "$log"
-# summary.json: the figures the issue asks for, from the files the phases wrote.
+# summary.json: the key GPU figures and their targets, from the files the phases wrote.
 import json, os, re, sys, time
 results, status, log, mode, e7_run = sys.argv[1:6]
 phases = {}
