@@ -98,8 +98,8 @@ std::optional<std::pair<Checkpoint, std::string>> load_checkpoint(const RunDir& 
     const auto path = (fs::path(dir.checkpoints()) / Checkpoint::file_name(*step)).string();
     if (!fs::exists(path)) {
       std::string have;
-      for (const auto& p : Checkpoint::all(dir.checkpoints()))
-        have = std::to_string(std::stoll(fs::path(p).stem().string().substr(5))) + (have.empty() ? "" : ", ") + have;
+      for (const auto& p : Checkpoint::all(dir.checkpoints()))  // newest first: listed oldest first
+        if (const auto s = Checkpoint::step_of(p); s >= 0) have = std::to_string(s) + (have.empty() ? "" : ", ") + have;
       print_error(dir.path + " has no checkpoint at step " + std::to_string(*step) +
                   (have.empty() ? " (it has none)" : " (steps: " + have + ")"));
       return std::nullopt;

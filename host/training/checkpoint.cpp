@@ -30,6 +30,16 @@ std::string Checkpoint::file_name(int64_t step) {
   return buf;
 }
 
+int64_t Checkpoint::step_of(const std::string& path) {
+  const auto name = fs::path(path).filename().string();
+  const size_t prefix = 5, suffix = 3;  // "step_", ".pt"
+  if (name.size() <= prefix + suffix || name.rfind("step_", 0) != 0 || name.compare(name.size() - suffix, suffix, ".pt"))
+    return -1;
+  const auto digits = name.substr(prefix, name.size() - prefix - suffix);
+  if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 18) return -1;
+  return std::stoll(digits);
+}
+
 std::vector<std::string> Checkpoint::all(const std::string& dir) {
   std::vector<std::string> out;
   std::error_code ec;

@@ -33,6 +33,8 @@ struct Checkpoint {
 
   /// `step_NNNNNNN.pt`: names sort by step.
   static std::string file_name(int64_t step);
+  /// The step of a checkpoint file named by file_name() (any directory), or -1 for another name.
+  static int64_t step_of(const std::string& path);
   /// Every checkpoint in `dir`, newest first.
   static std::vector<std::string> all(const std::string& dir);
   /// The newest checkpoint in `dir`, or "" when there is none.
