@@ -88,7 +88,7 @@ TEST_F(Analyses, DroppedInLibraryRunsWithoutRebuildingTheHost) {
 TEST(AnalysisSeeds, AnalyzeDrawsWhatThePipelineDrew) {
   const auto dir = test::temp_dir("analysis-seeds");
   const auto plugins = std::string(LOOPLAB_TEST_PLUGIN_DIR) + "/dropin";
-  test::write_file(dir + "/p.toml", test::read_file(std::string(LOOPLAB_SOURCE_DIR) + "/tests/e2e/data/tiny.toml") +
+  test::write_file(dir + "/p.toml", test::read_file(test::tiny_pipeline()) +
                                         "\n[[analyses]]\ntype = \"loop_iterations\"\nmax_iterations = 2\n"
                                         "[[analyses]]\ntype = \"last_point_error\"\n");
   int rc = -1;

@@ -20,7 +20,7 @@ namespace {
 using test::contains;
 using test::looplab;
 
-const std::string kTiny = std::string(LOOPLAB_SOURCE_DIR) + "/tests/e2e/data/tiny.toml";
+const std::string kTiny = test::tiny_pipeline();
 
 // A pipeline with a problem on a known line; everything else valid.
 std::string write_pipeline(const std::string& dir, const std::string& body) {

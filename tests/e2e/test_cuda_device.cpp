@@ -23,7 +23,7 @@ namespace {
 using test::contains;
 using test::looplab;
 
-const std::string kTiny = std::string(LOOPLAB_SOURCE_DIR) + "/tests/e2e/data/tiny.toml";
+const std::string kTiny = test::tiny_pipeline();
 
 // Trains tiny.toml with `extra` TOML appended into dir/NAME; returns the host's output.
 std::string train(const std::string& dir, const std::string& name, const std::string& extra, int* rc) {

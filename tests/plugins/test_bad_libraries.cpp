@@ -35,7 +35,7 @@ using test::contains;
 const std::string kBundled = std::string(LOOPLAB_BUILD_DIR) + "/lib/looplab/plugins";
 // Corrupted in every way below; no pipeline of these tests uses its component.
 const std::string kVictim = kBundled + "/liblooplab_task_decision_tree.so";
-const std::string kTiny = std::string(LOOPLAB_SOURCE_DIR) + "/tests/e2e/data/tiny.toml";
+const std::string kTiny = test::tiny_pipeline();
 std::string fixture(const std::string& name) { return std::string(LOOPLAB_TEST_PLUGIN_DIR) + "/" + name; }
 const std::vector<std::string> kCrashes = {"segfault", "abort", "exit", "listing"};
 

@@ -111,12 +111,11 @@ std::string looplab(const std::string& args, int* rc) {
   return out;
 }
 
+std::string tiny_pipeline() { return std::string(LOOPLAB_SOURCE_DIR) + "/tests/e2e/data/tiny.toml"; }
+
 std::string train_tiny(const std::string& dir, const std::string& extra, int* rc) {
   const auto pipeline = dir + "/pipeline.toml";
-  write_file(pipeline, "extends = [\"" + std::string(LOOPLAB_SOURCE_DIR) +
-                           "/tests/e2e/data/tiny.toml\"]\n"
-                           "[training]\nsteps = 300\n" +
-                           extra);
+  write_file(pipeline, "extends = [\"" + tiny_pipeline() + "\"]\n[training]\nsteps = 300\n" + extra);
   return looplab("run " + pipeline + " --out " + dir + "/run", rc);
 }
 

@@ -23,7 +23,9 @@ const host::PluginRegistry& discovered_registry();
 bool contains(const std::string& text, const std::string& part);
 /// Runs the built host with `args` (stdout and stderr together); stores the exit status in `rc`.
 std::string looplab(const std::string& args, int* rc);
-/// Trains tests/e2e/data/tiny.toml for 300 steps, with `extra` TOML appended (e.g. [[analyses]]
+/// tests/e2e/data/tiny.toml: the smallest pipeline that still has to learn.
+std::string tiny_pipeline();
+/// Trains tiny_pipeline() for 300 steps, with `extra` TOML appended (e.g. [[analyses]]
 /// tables), into `dir`/run; returns the host's output and stores its exit status in `rc`.
 std::string train_tiny(const std::string& dir, const std::string& extra, int* rc);
 /// Path of the built host executable.
