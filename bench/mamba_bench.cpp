@@ -1,5 +1,5 @@
 // looplab_bench_mamba: how fast the Mamba scans and a looped Mamba training step are.
-//   build/bin/looplab_bench_mamba [--threads N] [--reps N] [--warmup N]
+//   build/bin/looplab_bench_mamba [--threads N] [--reps N] [--warmup N] [--device cpu|cuda]
 // Prints (median ms over reps after warm-up):
 //   1. the selective scan at B 64, S 62, d_inner 256, N 16 (a D 128 block on the study's
 //      31-point prompts), forward + backward: fused and parallel vs sequential;
@@ -7,7 +7,10 @@
 //   3. one training step (loss over the window, backward, Adam) of looped models built from
 //      the plugins as the host builds them: D 64, d 5, 11 points, b 10, T 5, batch 64;
 //      Mamba-1, Mamba-2 and GPT (4 heads), and each one's ratio to GPT.
+// With --device cuda everything runs on the GPU (timed up to a synchronisation), and the fused
+// scan is the CUDA kernel unless its first-use check failed (the line says which ran).
 #include "selective_scan.h"
+#include "selective_scan_cuda.h"
 #include "ssd.h"
 
 #include "model/sequence_model.h"
@@ -15,6 +18,7 @@
 
 #include <looplab/sdk/plugin.h>
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <malloc.h>
@@ -23,6 +27,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <iostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -35,6 +40,7 @@ struct Settings {
   int threads = 2;
   int reps = 10;
   int warmup = 2;
+  torch::Device device = torch::kCPU;
 };
 
 Settings parse(int argc, char** argv) {
@@ -51,20 +57,28 @@ Settings parse(int argc, char** argv) {
       s.reps = value();
     else if (arg == "--warmup")
       s.warmup = value();
+    else if (arg == "--device" && i + 1 < argc)
+      s.device = torch::Device(argv[++i]);
     else
-      throw std::invalid_argument("unknown argument " + arg + " (expected --threads, --reps, --warmup)");
+      throw std::invalid_argument("unknown argument " + arg + " (expected --threads, --reps, --warmup, --device)");
   }
   if (s.threads < 1 || s.reps < 1 || s.warmup < 0) throw std::invalid_argument("threads, reps >= 1; warmup >= 0");
+  if (s.device.is_cuda() && !torch::cuda::is_available()) throw std::invalid_argument("--device cuda: no CUDA device");
   return s;
 }
 
-/// Median wall time of `fn` in ms over s.reps runs after s.warmup untimed ones.
+/// Median wall time of `fn` in ms over s.reps runs after s.warmup untimed ones; on a GPU up
+/// to the end of the work it queued.
 double median_ms(const Settings& s, const std::function<void()>& fn) {
-  for (int i = 0; i < s.warmup; ++i) fn();
+  const auto run = [&] {
+    fn();
+    if (s.device.is_cuda()) torch::cuda::synchronize();
+  };
+  for (int i = 0; i < s.warmup; ++i) run();
   std::vector<double> ms;
   for (int i = 0; i < s.reps; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    fn();
+    run();
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
   std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
@@ -78,16 +92,20 @@ double time_grad(const Settings& s, const std::vector<torch::Tensor>& inputs,
   return median_ms(s, [&] { torch::autograd::grad({scan()}, inputs, {w}); });
 }
 
+/// t on the benchmark's device as a leaf that wants its gradient.
+torch::Tensor leaf(const Settings& s, const torch::Tensor& t) { return t.to(s.device).requires_grad_(); }
+
 void bench_selective_scan(const Settings& s) {
   const int64_t Bt = 64, S = 62, Di = 256, N = 16;
   torch::manual_seed(0);
-  auto x = torch::randn({Bt, S, Di}).requires_grad_();
-  auto delta = torch::softplus(torch::randn({Bt, S, Di}) - 3.0).requires_grad_();
-  auto A = (-torch::arange(1, N + 1, torch::kFloat)).expand({Di, N}).contiguous().requires_grad_();
-  auto B = torch::randn({Bt, S, N}).requires_grad_(), C = torch::randn({Bt, S, N}).requires_grad_();
-  auto D = torch::ones({Di}).requires_grad_();
+  auto x = leaf(s, torch::randn({Bt, S, Di}));
+  auto delta = leaf(s, torch::softplus(torch::randn({Bt, S, Di}) - 3.0));
+  auto A = leaf(s, (-torch::arange(1, N + 1, torch::kFloat)).expand({Di, N}).contiguous());
+  auto B = leaf(s, torch::randn({Bt, S, N})), C = leaf(s, torch::randn({Bt, S, N}));
+  auto D = leaf(s, torch::ones({Di}));
   const std::vector<torch::Tensor> inputs{x, delta, A, B, C, D};
-  std::printf("selective scan, B %ld S %ld d_inner %ld N %ld, forward + backward:\n", Bt, S, Di, N);
+  std::printf("selective scan, B %ld S %ld d_inner %ld N %ld, forward + backward, on %s:\n", Bt, S, Di, N,
+              s.device.str().c_str());
   const double seq = time_grad(s, inputs, [&] { return blocks::selective_scan_sequential(x, delta, A, B, C, D); });
   const double fused = time_grad(s, inputs, [&] { return blocks::selective_scan_fused(x, delta, A, B, C, D); });
   const double parallel = time_grad(s, inputs, [&] { return blocks::selective_scan_parallel(x, delta, A, B, C, D); });
@@ -95,6 +113,10 @@ void bench_selective_scan(const Settings& s) {
       "  sequential %9.2f ms\n  fused      %9.2f ms   sequential / fused    = %.2f\n"
       "  parallel   %9.2f ms   sequential / parallel = %.2f\n",
       seq, fused, seq / fused, parallel, seq / parallel);
+  if (s.device.is_cuda())  // the fused scan's first call above took the verdict
+    std::printf("  fused ran: %s\n", blocks::first_use_verdict(blocks::cuda_scan_key(x, N), nullptr, std::cerr)
+                                          ? "the CUDA kernel"
+                                          : "the sequential scan (the CUDA kernel is missing or failed its check)");
   torch::NoGradGuard no_grad;
   const double seq_f = median_ms(s, [&] { blocks::selective_scan_sequential(x, delta, A, B, C, D); });
   const double fused_f = median_ms(s, [&] { blocks::selective_scan_fused(x, delta, A, B, C, D); });
@@ -104,11 +126,11 @@ void bench_selective_scan(const Settings& s) {
 void bench_ssd(const Settings& s) {
   const int64_t Bt = 64, S = 62, H = 8, P = 32, N = 16;
   torch::manual_seed(1);
-  auto x = torch::randn({Bt, S, H, P}).requires_grad_();
-  auto dt = torch::softplus(torch::randn({Bt, S, H}) - 3.0).requires_grad_();
-  auto A = (-torch::rand({H}) * 15 - 1).requires_grad_();
-  auto B = torch::randn({Bt, S, N}).requires_grad_(), C = torch::randn({Bt, S, N}).requires_grad_();
-  auto D = torch::ones({H}).requires_grad_();
+  auto x = leaf(s, torch::randn({Bt, S, H, P}));
+  auto dt = leaf(s, torch::softplus(torch::randn({Bt, S, H}) - 3.0));
+  auto A = leaf(s, -torch::rand({H}) * 15 - 1);
+  auto B = leaf(s, torch::randn({Bt, S, N})), C = leaf(s, torch::randn({Bt, S, N}));
+  auto D = leaf(s, torch::ones({H}));
   const std::vector<torch::Tensor> inputs{x, dt, A, B, C, D};
   std::printf("Mamba-2 SSD, B %ld S %ld heads %ld x %ld N %ld, forward + backward:\n", Bt, S, H, P, N);
   const double seq = time_grad(s, inputs, [&] { return blocks::ssd_sequential(x, dt, A, B, C, D); });
@@ -145,10 +167,12 @@ void bench_training_step(const Settings& s) {
   for (const std::string type : {"gpt", "mamba", "mamba2"}) {
     torch::manual_seed(2);
     auto model = looped_model(registry, type, D, dims, points);
+    model->to(s.device);
     torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
+    const auto on = torch::TensorOptions().device(s.device);
     const double ms = median_ms(s, [&] {
-      const auto xs = torch::randn({batch, points, dims});
-      const auto ys = torch::bmm(xs, torch::randn({batch, dims, 1})).squeeze(-1);
+      const auto xs = torch::randn({batch, points, dims}, on);
+      const auto ys = torch::bmm(xs, torch::randn({batch, dims, 1}, on)).squeeze(-1);
       adam.zero_grad();
       model->loss(xs, ys, loops, window).backward();
       adam.step();
@@ -168,8 +192,8 @@ int main(int argc, char** argv) {
     mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     torch::set_num_threads(settings.threads);
-    std::printf("LibTorch %s, %d threads, median of %d reps after %d warm-up\n", TORCH_VERSION,
-                torch::get_num_threads(), settings.reps, settings.warmup);
+    std::printf("LibTorch %s, %d threads, median of %d reps after %d warm-up, device %s\n", TORCH_VERSION,
+                torch::get_num_threads(), settings.reps, settings.warmup, settings.device.str().c_str());
     bench_selective_scan(settings);
     bench_ssd(settings);
     bench_training_step(settings);

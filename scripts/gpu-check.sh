@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The GPU check, in one call on a GPU machine without network (docs/performance.md#gpu): unpack
 # the .debs of scripts/fetch-gpu-debs.sh, build looplab for sm_90 against the machine's own
-# LibTorch, run the CUDA tests, time `looplab bench --device cuda` (eager and CUDA graphs) next
-# to bench/pytorch_reference.py (eager and torch.compile), and train the E7 study-size run once.
+# LibTorch, run the CUDA tests, time the Mamba scans (the CUDA kernel against the sequential
+# scan) and `looplab bench --device cuda` (eager and CUDA graphs) next to
+# bench/pytorch_reference.py (eager and torch.compile), and train the E7 study-size run once.
 #
 #   scripts/gpu-check.sh RESULTS_DIR [--rehearse]
 #
@@ -13,8 +14,8 @@
 # then take the binaries of the existing build/ for the rest.
 # Every phase has a time budget and the whole stops at GPU_CHECK_DEADLINE seconds (540): a phase
 # that fails or runs out of time is recorded and the next one runs. Environment: PHASES (the
-# phases to run, default all: unpack configure build doctor tests bench-eager bench-graphs
-# pytorch-eager e7 pytorch-compile), GPU_CHECK_WORK (scratch, /tmp/looplab-gpu-check),
+# phases to run, default all: unpack configure build doctor tests bench-mamba bench-eager
+# bench-graphs pytorch-eager e7 pytorch-compile), GPU_CHECK_WORK (scratch, /tmp/looplab-gpu-check),
 # GPU_CHECK_BUILD (build dir, build-gpu; kept, so a second call rebuilds nothing).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ rehearse=0
 if [ $# -eq 2 ]; then [ "$2" = --rehearse ] && rehearse=1 || usage; fi
 
 deadline=${GPU_CHECK_DEADLINE:-540}
-phases=${PHASES:-"unpack configure build doctor tests bench-eager bench-graphs pytorch-eager e7 pytorch-compile"}
+phases=${PHASES:-"unpack configure build doctor tests bench-mamba bench-eager bench-graphs pytorch-eager e7 pytorch-compile"}
 work=${GPU_CHECK_WORK:-/tmp/looplab-gpu-check}
 build=${GPU_CHECK_BUILD:-build-gpu}
 prefix=$work/prefix
@@ -131,7 +132,7 @@ configure() {
   [ -f "$build/CMakeCache.txt" ] && ! grep -q "^CMAKE_HOME_DIRECTORY:INTERNAL=$PWD\$" "$build/CMakeCache.txt" &&
     rm -rf "$build"
   if [ -f "$build/CMakeCache.txt" ]; then generator=(); fi  # an existing tree keeps its generator
-  cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+  cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DLOOPLAB_CUDA_ARCHITECTURES=90 \
     -DCMAKE_PREFIX_PATH="$prefix/usr;$torch_prefix" -DProtobuf_PROTOC_EXECUTABLE="$prefix/usr/bin/protoc" \
     -DLOOPLAB_INSTALL_LIBTORCH=external > "$results/build.log" 2>&1 || { tail -40 "$results/build.log"; exit 1; }
   # Every package must come from the unpacked .debs, never from a stray copy on the machine.
@@ -142,16 +143,20 @@ configure() {
     echo "  $key = $value"
     [[ "$value" == "$prefix"/* ]] || { echo "  ^ not from $prefix"; bad=1; }
   done
-  grep -E "^(C10_CUDA_LIBRARY|CMAKE_CUDA_ARCHITECTURES|CMAKE_MAKE_PROGRAM):" "$build/CMakeCache.txt"
+  grep -E "^(C10_CUDA_LIBRARY|LOOPLAB_CUDA_ARCHITECTURES|CMAKE_CUDA_COMPILER|CMAKE_MAKE_PROGRAM):" "$build/CMakeCache.txt"
+  grep "looplab: .*CUDA selective scan" "$results/build.log" || true
   if [ "$rehearse" -eq 0 ]; then
     ! grep -q "^C10_CUDA_LIBRARY:FILEPATH=.*NOTFOUND" "$build/CMakeCache.txt" || { echo "LibTorch without CUDA"; bad=1; }
+    grep -q "looplab: CUDA selective scan for" "$results/build.log" || { echo "no CUDA selective scan in this build"; bad=1; }
   fi
   exit $bad
 }
 build_tree() {
   set -eo pipefail
-  if [ "$rehearse" -eq 1 ]; then  # one target that runs protoc and links the unpacked protobuf
-    cmake --build "$build" -j"$(nproc)" --target looplab_tensorboard >> "$results/build.log" 2>&1 ||
+  if [ "$rehearse" -eq 1 ]; then  # the target that runs protoc and links the unpacked protobuf; nvcc's, if any
+    local targets=(looplab_tensorboard)
+    grep -q "looplab: CUDA selective scan for" "$results/build.log" && targets+=(looplab_block_mamba_cuda)
+    cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >> "$results/build.log" 2>&1 ||
       { tail -40 "$results/build.log"; exit 1; }
   else
     cmake --build "$build" -j"$(nproc)" >> "$results/build.log" 2>&1 || { tail -60 "$results/build.log"; exit 1; }
@@ -166,6 +171,12 @@ doctor() {
 tests() {
   # The tests that skip without a GPU are the ones with Cuda in their names.
   "$bin/bin/looplab_tests" --gtest_filter='*Cuda*' --gtest_output="json:$results/cuda-tests.json"
+}
+bench_mamba() {  # the selective scans (the CUDA kernel against the sequential scan), SSD, looped steps
+  set -eo pipefail
+  local args=(--device "$device" --threads 1)
+  if [ "$rehearse" -eq 1 ]; then args+=(--reps 2 --warmup 1); else args+=(--reps 20); fi
+  "$bin/bin/looplab_bench_mamba" "${args[@]}" | sed 's/^/mamba-bench| /'
 }
 bench_looplab() {  # bench_looplab true|false: every size, one JSON line each, tagged with the variant
   set -eo pipefail
@@ -209,7 +220,7 @@ e7() {
   cp "$member/eval.csv" "$results/e7-eval.csv"
   cp "$member/run.json" "$work/e7-run.json"
 }
-export -f unpack configure build_tree doctor tests bench_looplab pytorch_bench e7
+export -f unpack configure build_tree doctor tests bench_mamba bench_looplab pytorch_bench e7
 
 # Budgets (GPU, 16 cores): configure ~1 min, a full build ~3-4 min; every later phase is one
 # or two processes of under a minute on an H200, E7 (15k steps) about one to two.
@@ -218,6 +229,7 @@ phase configure 150 configure
 phase build 330 build_tree
 phase doctor 30 doctor
 phase tests 150 tests
+phase bench-mamba 90 bench_mamba
 phase bench-eager 120 "bench_looplab false"
 phase bench-graphs 120 "bench_looplab true"
 phase pytorch-eager 120 "pytorch_bench eager"
@@ -274,6 +286,21 @@ if os.path.exists(e7_run):
     run = json.load(open(e7_run))
     e7["status"] = run.get("status")
 
+# looplab_bench_mamba's first section: the selective scan, fused (the CUDA kernel on a GPU) vs sequential.
+mamba = {}
+bench_lines = [l[len("mamba-bench| "):] for l in open(log).read().split("\n") if l.startswith("mamba-bench| ")]
+for l in bench_lines:
+    m = re.match(r"\s+(sequential|fused)\s+(\S+) ms", l)
+    if m and m.group(1) + "_ms" not in mamba:
+        mamba[m.group(1) + "_ms"] = float(m.group(2))
+    m = re.match(r"\s+fused ran: (.*)", l)
+    if m:
+        mamba["fused_ran"] = m.group(1)
+    if l.startswith("Mamba-2 SSD"):
+        break
+if mamba.get("sequential_ms") and mamba.get("fused_ms"):
+    mamba["sequential_over_fused"] = round(mamba["sequential_ms"] / mamba["fused_ms"], 2)
+
 tests = {}
 tj = os.path.join(results, "cuda-tests.json")
 if os.path.exists(tj):
@@ -286,9 +313,12 @@ if os.path.exists(tj):
 
 gpu = {"paper_speedup_vs_pytorch_eager_at_least_3": (key_size["speedup_vs_pytorch_eager"] or 0) >= 3,
        "e7_under_120_s": e7.get("wall_s", 1e9) < 120,
+       "cuda_scan_at_least_10x_sequential": mamba.get("fused_ran") == "the CUDA kernel" and
+                                            mamba.get("sequential_over_fused", 0) >= 10,
        "cuda_tests_all_pass": bool(tests) and tests["failed"] == 0 and tests["skipped"] == 0}
 summary = {"mode": mode, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "phases": phases,
-           "key_size": key_size, "bench": bench, "e7": e7, "cuda_tests": tests,
+           "key_size": key_size, "bench": bench, "mamba_scan": mamba, "e7": e7,
+           "cuda_tests": tests,
            "targets": gpu if mode == "gpu" else "not judged in a rehearsal"}
 with open(os.path.join(results, "summary.json"), "w") as f:
     json.dump(summary, f, indent=1)

@@ -13,8 +13,9 @@ namespace looplab::blocks {
 
 /// How the recurrence is evaluated; all give the same values and gradients.
 enum class ScanKind {
-  /// One autograd node whose forward and backward run the recurrence in C++ loops
-  /// (CPU, float and double); other devices and types take the sequential path.
+  /// One autograd node whose forward and backward run the recurrence in C++ loops (CPU,
+  /// float and double) or in a CUDA kernel (CUDA, float and double; checked against the
+  /// sequential scan on first use, selective_scan_cuda.h); other types take the sequential path.
   Fused,
   /// Log-depth (Hillis-Steele) scan of whole-tensor LibTorch ops: ceil(log2 S) rounds over
   /// [Bt, S, Di, N] tensors; any device, differentiable by autograd. It moves O(S log S Di N)
@@ -42,7 +43,7 @@ torch::Tensor selective_scan_parallel(const torch::Tensor& x, const torch::Tenso
                                       const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D);
 
 /// Fused scan: a custom autograd function with hand-written forward and exact backward
-/// (states recomputed, not stored). CPU float/double only; falls back to the sequential
+/// (states recomputed, not stored). CPU and CUDA float/double; falls back to the sequential
 /// scan elsewhere.
 torch::Tensor selective_scan_fused(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& A,
                                    const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D);

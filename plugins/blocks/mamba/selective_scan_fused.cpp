@@ -5,8 +5,10 @@
 // and in backward its recomputed states and decays (S x N vectors each), stay in L1/L2. The
 // kernels are compiled for AVX-512, AVX2 and baseline x86-64 and the CPU picks at load time
 // (target_clones); batch items run in parallel. The forward pass keeps no states; backward
-// recomputes them per group instead of saving them from the forward pass.
+// recomputes them per group instead of saving them from the forward pass. CUDA tensors go to
+// the CUDA kernel (selective_scan_cuda.h).
 #include "selective_scan.h"
+#include "selective_scan_cuda.h"
 
 #include <torch/autograd.h>
 
@@ -380,7 +382,8 @@ bool fused_supported(const torch::Tensor& x) {
 
 torch::Tensor selective_scan_fused(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& A,
                                    const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D) {
-  if (!fused_supported(x)) return selective_scan_sequential(x, delta, A, B, C, D);
+  const bool cuda = x.device().is_cuda() && (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble);
+  if (!fused_supported(x) && !cuda) return selective_scan_sequential(x, delta, A, B, C, D);
   TORCH_CHECK(x.dim() == 3 && delta.sizes() == x.sizes(), "selective_scan: x and delta must be [Bt, S, Di]");
   TORCH_CHECK(A.dim() == 2 && A.size(0) == x.size(2), "selective_scan: A must be [Di, N]");
   TORCH_CHECK(B.dim() == 3 && B.size(0) == x.size(0) && B.size(1) == x.size(1) && B.size(2) == A.size(1) &&
@@ -390,6 +393,9 @@ torch::Tensor selective_scan_fused(const torch::Tensor& x, const torch::Tensor& 
   for (const auto* t : {&delta, &A, &B, &C, &D})
     TORCH_CHECK(t->scalar_type() == x.scalar_type() && t->device() == x.device(),
                 "selective_scan: all inputs must share x's dtype and device");
+  if (cuda)
+    return selective_scan_cuda(x.contiguous(), delta.contiguous(), A.contiguous(), B.contiguous(), C.contiguous(),
+                               D.contiguous());
   return FusedScanFunction::apply(x.contiguous(), delta.contiguous(), A.contiguous(), B.contiguous(), C.contiguous(),
                                   D.contiguous());
 }
