@@ -16,11 +16,14 @@ RunStatus read_run_status(const RunDir& dir) {
   std::error_code ec;
   if (!fs::exists(dir.status(), ec)) return out;
   try {
-    const auto json = nlohmann::json::parse(read_file(dir.status()));
+    const auto json = nlohmann::ordered_json::parse(read_file(dir.status()));  // labels keep their order
     out.status = json.value("status", "");
     out.message = json.value("message", "");
     out.trained_loops = json.value("trained_loops", int64_t{0});
     out.threads = json.value("threads", int64_t{0});
+    if (const auto labels = json.find("labels"); labels != json.end() && labels->is_object())
+      for (const auto& [id, label] : labels->items())
+        if (label.is_string()) out.labels.emplace_back(id, label.get<std::string>());
   } catch (const std::exception&) {
     // A torn or foreign file reads as "no status": the run is then treated as not complete.
     return RunStatus{};
@@ -36,6 +39,11 @@ void write_run_status(const RunDir& dir, const RunStatus& status) {
   if (!status.message.empty()) json["message"] = status.message;
   if (status.trained_loops > 0) json["trained_loops"] = status.trained_loops;
   if (status.threads > 0) json["threads"] = status.threads;
+  if (!status.labels.empty()) {
+    nlohmann::ordered_json labels = nlohmann::ordered_json::object();
+    for (const auto& [id, label] : status.labels) labels[id] = label;
+    json["labels"] = labels;
+  }
   const auto text = json.dump(2) + "\n";
   try {
     write_file_atomic(dir.status(), text);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace looplab::host {
@@ -57,6 +58,10 @@ struct RunStatus {
   /// LibTorch threads the run trains with (0: not recorded): a resume keeps them, so that it
   /// continues with the same numbers as an uninterrupted run.
   int64_t threads = 0;
+  /// Legend label of each baseline id of eval.csv ("nearest_neighbours" -> "3-NN"), as its
+  /// plugin gives it, so that `compare` writes what the run's own figures write without loading
+  /// plugins; empty until the run is evaluated (and for runs from before it was recorded).
+  std::vector<std::pair<std::string, std::string>> labels;
 };
 
 /// Reads run.json; a missing or unreadable file gives a RunStatus with an empty status.

@@ -91,6 +91,7 @@ struct Run {
   sdk::Table train;
   std::vector<EvalRow> eval;
   int64_t trained_loops = 1, n_dims = 0;
+  std::vector<std::pair<std::string, std::string>> labels;  ///< Baselines' legend labels (run.json).
 };
 
 int64_t setting_int(const Run& r, const std::string& key, int64_t fallback) {
@@ -116,7 +117,9 @@ Run load_run(const std::string& path) {
   r.train = read_csv(r.dir.train_csv());
   r.eval = read_eval_csv(r.dir.eval_csv());
   // The b the run itself recorded; the evaluation's model rows hold it too.
-  r.trained_loops = read_run_status(r.dir).trained_loops;
+  const auto status = read_run_status(r.dir);
+  r.trained_loops = status.trained_loops;
+  r.labels = status.labels;
   if (r.trained_loops <= 0)
     throw std::runtime_error(r.dir.status() + " does not record trained_loops (a run from an older looplab: rerun it)");
   r.n_dims = setting_int(r, "task.n_dims", 0);
@@ -206,19 +209,25 @@ void write_loop_figure(const std::vector<Run>& runs, const std::string& out) {
   render_figure(fig, {{"loops", out + "/error_vs_iterations.csv"}}, out);
 }
 
-// Each model at its trained b, with the first run's baselines; returns the baselines' names.
-std::vector<std::string> write_examples_figure(const std::vector<Run>& runs, const std::string& out) {
+/// A baseline of the first run: its id in eval.csv and its legend label.
+struct Baseline {
+  std::string id, label;
+};
+
+// Each model at its trained b, with the first run's baselines under their labels; returns them.
+std::vector<Baseline> write_examples_figure(const std::vector<Run>& runs, const std::string& out) {
   sdk::Table examples{{"label", "examples", "err_mean", "err_lo", "err_hi"}, {}};
-  std::vector<std::string> baselines;
+  std::vector<Baseline> baselines;
   for (size_t i = 0; i < runs.size(); ++i) {
     const auto& r = runs[i];
     for (const auto& row : r.eval) {
       const bool model = row.predictor == kModelPredictor && row.iterations == r.trained_loops;
       const bool baseline = i == 0 && row.predictor != kModelPredictor;
       if (!model && !baseline) continue;
-      const auto label = model ? r.label : row.predictor;
-      if (baseline && std::find(baselines.begin(), baselines.end(), label) == baselines.end())
-        baselines.push_back(label);
+      const auto label = model ? r.label : predictor_label(row.predictor, r.labels);
+      if (baseline && std::none_of(baselines.begin(), baselines.end(),
+                                   [&](const Baseline& b) { return b.id == row.predictor; }))
+        baselines.push_back({row.predictor, label});
       examples.rows.push_back(
           {label, std::to_string(row.examples), num(row.err_mean), num(row.err_lo), num(row.err_hi)});
     }
@@ -233,7 +242,8 @@ std::vector<std::string> write_examples_figure(const std::vector<Run>& runs, con
                       {}};
   for (const auto& r : runs)
     fig.series.push_back({r.label, "ex", "examples", "err_mean", "label", r.label, "err_lo", "err_hi"});
-  for (const auto& b : baselines) fig.series.push_back({b, "ex", "examples", "err_mean", "label", b, "", ""});
+  for (const auto& b : baselines)
+    fig.series.push_back({b.label, "ex", "examples", "err_mean", "label", b.label, "", ""});
   LineStyle style;
   style.floor_below = kExactError;
   style.y_max = kErrorAxisMax;  // exact least squares would stretch the axis over 16 decades
@@ -262,7 +272,7 @@ void write_run_row(std::ostream& md, const Run& r, const std::vector<std::string
   md << "\n";
 }
 
-std::string write_compare_md(const std::vector<Run>& runs, const std::vector<std::string>& baselines,
+std::string write_compare_md(const std::vector<Run>& runs, const std::vector<Baseline>& baselines,
                              const std::string& out) {
   // Columns of train.csv past the fixed ones are learned scalars (e.g. lr).
   const auto& fixed_columns = train_columns::all();
@@ -286,7 +296,8 @@ std::string write_compare_md(const std::vector<Run>& runs, const std::vector<std
   for (const auto& r : runs) write_run_row(md, r, scalars);
   const auto& first = runs.front();
   md << "\nBaselines of the first run at i = last (" << last_examples(first) << "):";
-  for (const auto& b : baselines) md << " " << b << " " << fixed(eval_error(first, b, 0, last_examples(first))) << ";";
+  for (const auto& b : baselines)
+    md << " " << b.label << " " << fixed(eval_error(first, b.id, 0, last_examples(first))) << ";";
   md << "\n\nRuns:\n";
   for (const auto& r : runs) md << "- " << r.label << ": `" << r.dir.path << "`\n";
   md << "\n![training loss](train_loss.png)\n\n![error vs loop iterations](error_vs_iterations.png)\n\n"

@@ -74,7 +74,10 @@ RunDir create_run_dir(const std::string& path, const PipelineConfig& cfg) {
   RunDir dir{create_empty_directory(path, "run directory")};
   try {
     write_toml(dir.resolved(), cfg.resolved);
-    write_run_status(dir, RunStatus{"running", "", cfg.model.looped ? cfg.trained_loops() : 1});
+    RunStatus status;
+    status.status = "running";
+    status.trained_loops = cfg.model.looped ? cfg.trained_loops() : 1;
+    write_run_status(dir, status);
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot write to run directory " + path + ": " + e.what());
   }
@@ -131,6 +134,9 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
     auto report = report_inputs(cfg, model, result, device_text);
     report.eval = rows;
     report.labels = evaluation.labels;
+    auto recorded = read_run_status(dir);  // the baselines' labels, for compare
+    recorded.labels = evaluation.labels;
+    write_run_status(dir, recorded);
     if (events) write_evaluation_events(*events, report, result.steps_done);
     if (cfg.outputs.figures)
       report.figures =

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -147,6 +148,23 @@ TEST(Compare, TakesTheTrainedBFromWhatTheRunRecorded) {
   } catch (const std::runtime_error& e) {
     EXPECT_TRUE(contains(e.what(), a + "/run.json")) << e.what();
   }
+}
+
+TEST(Compare, WritesBaselinesUnderTheLabelsTheRunRecorded) {
+  const auto root = test::temp_dir("compare_labels");
+  const auto a = fake_run(root, "a", 5, 0.2, false);
+  const auto b = fake_run(root, "b", 10, 0.1, false);
+  // Labels as the run's plugins gave them; an id without one reads with spaces for underscores.
+  test::write_file(a + "/run.json",
+                   "{\"status\": \"complete\", \"trained_loops\": 5, \"labels\": {\"averaging\": \"mean of y x\"}}\n");
+  auto md = test::read_file(compare_runs({a, b}, root + "/out"));
+  EXPECT_TRUE(contains(md, "at i = last (3): mean of y x 0.9;")) << md;
+  const auto examples = read_csv(root + "/out/error_vs_examples.csv");
+  EXPECT_TRUE(std::any_of(examples.rows.begin(), examples.rows.end(),
+                          [](const auto& row) { return row[0] == "mean of y x"; }));
+  test::write_file(a + "/run.json", "{\"status\": \"complete\", \"trained_loops\": 5}\n");
+  md = test::read_file(compare_runs({a, b}, root + "/out2"));
+  EXPECT_TRUE(contains(md, "at i = last (3): averaging 0.9;")) << md;
 }
 
 TEST(Compare, RefusesADirectoryThatIsNotARun) {

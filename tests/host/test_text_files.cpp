@@ -81,10 +81,14 @@ TEST(Files, ReadingAMissingFileNamesIt) {
   }
 }
 
-TEST(RunStatus, RoundTripsAndKeepsTrainedLoopsAcrossStatusChanges) {
+TEST(RunStatus, RoundTripsAndKeepsTrainedLoopsAndLabelsAcrossStatusChanges) {
   const RunDir dir{test::temp_dir("status")};
   EXPECT_EQ(read_status(dir), "");  // no run.json yet
-  write_run_status(dir, RunStatus{"running", "", 12});
+  RunStatus running;
+  running.status = "running";
+  running.trained_loops = 12;
+  running.labels = {{"nearest_neighbours", "3-NN"}, {"lasso", "lasso alpha = 0.01"}};  // in this order
+  write_run_status(dir, running);
   write_status(dir, "failed", "a \"quoted\"\nmessage");
   const auto status = read_run_status(dir);
   EXPECT_EQ(status.status, "failed");
@@ -93,6 +97,7 @@ TEST(RunStatus, RoundTripsAndKeepsTrainedLoopsAcrossStatusChanges) {
   write_status(dir, "complete");
   EXPECT_EQ(read_run_status(dir).message, "");
   EXPECT_EQ(read_run_status(dir).trained_loops, 12);
+  EXPECT_EQ(read_run_status(dir).labels, running.labels);
 }
 
 TEST(RunStatus, ATornFileReadsAsNoStatus) {
