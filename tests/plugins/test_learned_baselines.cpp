@@ -331,8 +331,26 @@ TEST(NnGdBaseline, SeedDeterminesThePredictions) {
   EXPECT_TRUE(a.index({Slice(), Slice(1)}).ne(0).all().item<bool>());
 }
 
+TEST(NnGdBaseline, CpuKernelAgreesWithTheBatchedPath) {
+  // The same draws, the same arithmetic in another order (and the update's sqrt(v) / sqrt(bias2)
+  // as a multiplication): agreement to float rounding, amplified a little by 40 Adam steps.
+  // Hidden widths below, at and past one 16-lane vector (the kernel pads to whole vectors).
+  const OneThread one_thread;
+  torch::manual_seed(53);
+  const auto [xs, ys] = linear_prompts(70, 6, 3);
+  for (const int64_t hidden : {5, 16, 37}) {
+    const auto opts = NnGdOptions().hidden(hidden).steps(40).batch(4);
+    at::Generator g1 = at::make_generator<at::CPUGeneratorImpl>(11), g2 = at::make_generator<at::CPUGeneratorImpl>(11);
+    const torch::Tensor kernel = nn_gd_predictions(xs, ys, opts, g1);
+    const torch::Tensor batched = nn_gd_predictions(xs, ys, NnGdOptions(opts).cpu_kernel(false), g2);
+    const double scale = batched.abs().max().item<double>();
+    EXPECT_LE((kernel - batched).abs().max().item<double>(), 1e-4 * scale) << "hidden " << hidden;
+    EXPECT_FALSE(torch::equal(kernel, torch::zeros_like(kernel)));
+  }
+}
+
 TEST(NnGdBaseline, IndependentOfTheThreadCount) {
-  // 130 prompts: three chunks of the CPU implementation, trained by one or two threads.
+  // 130 prompts, spread over one or two threads.
   torch::manual_seed(52);
   const auto [xs, ys] = linear_prompts(130, 5, 3);
   const auto opts = NnGdOptions().hidden(8).steps(10).batch(3);
