@@ -7,22 +7,8 @@ namespace {
 
 using namespace looplab;
 
-class SparseLinearRegressionTask : public sdk::Task {
- public:
-  explicit SparseLinearRegressionTask(const tasks::SparseLinearRegressionOptions& options) : task_(options) {}
-  sdk::Prompts sample(int64_t batch, int64_t points, int64_t active_dims, at::Generator& gen,
-                      const torch::Device& device) const override {
-    auto [xs, ys] = task_.sample(batch, points, active_dims, gen, device);
-    return {xs, ys};
-  }
-  double y_second_moment(int64_t active_dims) const override { return task_.y_second_moment(active_dims); }
-  std::vector<std::string> baselines() const override {
-    return {"least_squares", "averaging", "nearest_neighbours", "lasso"};
-  }
-
- private:
-  tasks::SparseLinearRegression task_;
-};
+/// Its baselines: lasso (alpha = 0.01) for the sparsity, next to the linear-regression ones.
+const std::vector<std::string> kBaselines{"least_squares", "averaging", "nearest_neighbours", "lasso"};
 
 }  // namespace
 
@@ -32,8 +18,10 @@ LOOPLAB_PLUGIN("sparse_linear_regression", "0.1.0") {
           .at_least(1),
   };
   auto factory = [](const sdk::Params& p, const sdk::TaskContext& ctx) -> std::shared_ptr<sdk::Task> {
-    return std::make_shared<SparseLinearRegressionTask>(
-        tasks::SparseLinearRegressionOptions(ctx.n_dims).sparsity(p.get_int("sparsity")));
+    return std::make_shared<sdk::ModuleTask<tasks::SparseLinearRegression>>(
+        tasks::SparseLinearRegression(
+            tasks::SparseLinearRegressionOptions(ctx.n_dims).sparsity(p.get_int("sparsity"))),
+        kBaselines);
   };
   return {sdk::make_task_component(looplab_plugin, "y = x.w, x ~ N(0, I_d), w ~ N(0, I_d) with s nonzero coordinates",
                                    std::move(schema), factory)};

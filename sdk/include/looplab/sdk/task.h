@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace looplab::sdk {
@@ -54,6 +55,35 @@ class Task {
   /// same with parameters as a TOML inline table ("{ type = \"lasso\", alpha = 0.1 }"), exactly
   /// as an [evaluation] baselines entry is written.
   virtual std::vector<std::string> baselines() const = 0;
+};
+
+/// The SDK glue of a task whose work a plain LibTorch module does (a plugin's module/glue
+/// split): Module has `sample(batch, points, active_dims, gen, device)` returning (xs, ys) as a
+/// pair or tuple, and `y_second_moment(active_dims)`. The glue adds the baselines and, for a
+/// noisy task, the noise variance. Header-only: nothing of it is in the SDK library.
+template <typename Module>
+class ModuleTask : public Task {
+ public:
+  /// The task `module` with `baselines` (Task::baselines()) and label-noise variance `noise_variance`.
+  ModuleTask(Module module, std::vector<std::string> baselines, double noise_variance = 0.0)
+      : module_(std::move(module)), baselines_(std::move(baselines)), noise_variance_(noise_variance) {}
+
+  Prompts sample(int64_t batch, int64_t points, int64_t active_dims, at::Generator& gen,
+                 const torch::Device& device) const override {
+    auto [xs, ys] = module_.sample(batch, points, active_dims, gen, device);
+    return {std::move(xs), std::move(ys)};
+  }
+  double y_second_moment(int64_t active_dims) const override { return module_.y_second_moment(active_dims); }
+  double noise_variance() const override { return noise_variance_; }
+  std::vector<std::string> baselines() const override { return baselines_; }
+
+  /// The module itself.
+  const Module& module() const { return module_; }
+
+ private:
+  Module module_;
+  std::vector<std::string> baselines_;
+  double noise_variance_;
 };
 
 }  // namespace looplab::sdk
