@@ -2,8 +2,13 @@
 
 #include <csetjmp>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <vector>
+
+#include <unistd.h>
 
 namespace looplab::host {
 
@@ -31,7 +36,33 @@ const char* signal_name(int signal) {
   return "a signal";
 }
 
+volatile sig_atomic_t exit_code = 0;
+
+void on_fault_at_exit(int) {
+  static const char kWarning[] = "looplab: warning: a library faulted in its exit-time destructors; ignored\n";
+  [[maybe_unused]] const auto written = write(STDERR_FILENO, kWarning, sizeof kWarning - 1);
+  _exit(exit_code);
+}
+
 }  // namespace
+
+void exit_surviving_faults(int code) {
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  exit_code = code;
+  static std::vector<char> stack(1 << 16);  // a destructor's stack overflow is caught too
+  stack_t alternate{};
+  alternate.ss_sp = stack.data();
+  alternate.ss_size = stack.size();
+  sigaltstack(&alternate, nullptr);
+  struct sigaction action {};
+  action.sa_handler = on_fault_at_exit;
+  action.sa_flags = SA_ONSTACK | SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  for (int signal : kSignals) sigaction(signal, &action, nullptr);
+  std::exit(code);
+}
 
 std::optional<std::string> run_guarded(const std::function<void()>& call) {
   // The previous handlers and stack come back however this returns (an exception included).

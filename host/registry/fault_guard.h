@@ -21,4 +21,12 @@ namespace looplab::host {
 /// dlopen (the loader's own lock and lists). One thread at a time.
 std::optional<std::string> run_guarded(const std::function<void()>& call);
 
+/// Ends the process with `code` as std::exit does (static destructors and atexit handlers run,
+/// the loaded plugins' among them), except that a fault in them ends it with `code` too, after
+/// one warning line on stderr, instead of a crash. A damaged library can pass every check, list
+/// its components and still fault in its exit-time destructors (seen: a byte-flipped copy whose
+/// static component list's destructor faulted after `plugins list` had printed everything).
+/// Standard output and error are flushed first, so nothing printed is lost.
+[[noreturn]] void exit_surviving_faults(int code);
+
 }  // namespace looplab::host

@@ -127,6 +127,17 @@ TEST(FaultGuard, AFaultBecomesItsNameAndTheHandlersComeBack) {
   EXPECT_EQ(after.sa_handler, before.sa_handler);
 }
 
+TEST(FaultGuard, ALibraryFaultingInItsExitTimeDestructorDoesNotCrashTheHost) {
+  // The fixture works in every respect (it passes the probe, whose child exits the same way)
+  // and then faults when the process exits, as a damaged library's static destructor did.
+  const auto cache = test::temp_dir("exit-fault") + "/probe.cache";
+  int rc = -1;
+  const auto out = looplab_with_cache(cache, "plugins list --plugin-path " + fixture("exit_fault"), &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_TRUE(contains(out, "analysis  last_point_error ")) << out;
+  EXPECT_TRUE(contains(out, "looplab: warning: a library faulted in its exit-time destructors; ignored")) << out;
+}
+
 // A library that faults in the host although its trial load went well (here: a cached "loads"
 // verdict for the fixture that faults when listed) is refused in one line, the process goes
 // on, and the refusal is cached for the next start.
