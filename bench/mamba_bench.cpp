@@ -47,18 +47,18 @@ Settings parse(int argc, char** argv) {
   Settings s;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    auto value = [&]() {
+    auto value = [&]() -> std::string {
       if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
-      return std::stoi(argv[++i]);
+      return argv[++i];
     };
     if (arg == "--threads")
-      s.threads = value();
+      s.threads = std::stoi(value());
     else if (arg == "--reps")
-      s.reps = value();
+      s.reps = std::stoi(value());
     else if (arg == "--warmup")
-      s.warmup = value();
-    else if (arg == "--device" && i + 1 < argc)
-      s.device = torch::Device(argv[++i]);
+      s.warmup = std::stoi(value());
+    else if (arg == "--device")
+      s.device = torch::Device(value());
     else
       throw std::invalid_argument("unknown argument " + arg + " (expected --threads, --reps, --warmup, --device)");
   }

@@ -60,7 +60,8 @@ struct RunStatus {
   int64_t threads = 0;
   /// Legend label of each baseline id of eval.csv ("nearest_neighbours" -> "3-NN"), as its
   /// plugin gives it, so that `compare` writes what the run's own figures write without loading
-  /// plugins; empty until the run is evaluated (and for runs from before it was recorded).
+  /// plugins; recorded with the status `complete` (empty before, and for runs from before it was
+  /// recorded).
   std::vector<std::pair<std::string, std::string>> labels;
 };
 

@@ -36,6 +36,22 @@ const char* signal_name(int signal) {
   return "a signal";
 }
 
+/// `handler` for every signal of kSignals, on an alternate stack (a fault from a stack overflow
+/// leaves no stack for the handler), with extra `flags`; the previous stack and handlers into
+/// old_stack and old[] unless they are null.
+void install_fault_handlers(void (*handler)(int), int flags, stack_t* old_stack, struct sigaction* old) {
+  static std::vector<char> alternate(1 << 16);
+  stack_t stack{};
+  stack.ss_sp = alternate.data();
+  stack.ss_size = alternate.size();
+  sigaltstack(&stack, old_stack);
+  struct sigaction action {};
+  action.sa_handler = handler;
+  action.sa_flags = SA_ONSTACK | flags;
+  sigemptyset(&action.sa_mask);
+  for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &action, old ? &old[i] : nullptr);
+}
+
 volatile sig_atomic_t exit_code = 0;
 
 void on_fault_at_exit(int) {
@@ -51,16 +67,7 @@ void exit_surviving_faults(int code) {
   std::cerr.flush();
   std::fflush(nullptr);
   exit_code = code;
-  static std::vector<char> stack(1 << 16);  // a destructor's stack overflow is caught too
-  stack_t alternate{};
-  alternate.ss_sp = stack.data();
-  alternate.ss_size = stack.size();
-  sigaltstack(&alternate, nullptr);
-  struct sigaction action {};
-  action.sa_handler = on_fault_at_exit;
-  action.sa_flags = SA_ONSTACK | SA_RESETHAND;
-  sigemptyset(&action.sa_mask);
-  for (int signal : kSignals) sigaction(signal, &action, nullptr);
+  install_fault_handlers(on_fault_at_exit, SA_RESETHAND, nullptr, nullptr);
   std::exit(code);
 }
 
@@ -69,19 +76,7 @@ std::optional<std::string> run_guarded(const std::function<void()>& call) {
   struct Installed {
     stack_t old_stack{};
     struct sigaction old[std::size(kSignals)]{};
-    Installed() {
-      // A fault from a stack overflow leaves no stack for the handler: give it its own.
-      static std::vector<char> alternate(1 << 16);
-      stack_t stack{};
-      stack.ss_sp = alternate.data();
-      stack.ss_size = alternate.size();
-      sigaltstack(&stack, &old_stack);
-      struct sigaction action {};
-      action.sa_handler = on_fault;
-      action.sa_flags = SA_ONSTACK;
-      sigemptyset(&action.sa_mask);
-      for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &action, &old[i]);
-    }
+    Installed() { install_fault_handlers(on_fault, 0, &old_stack, old); }
     ~Installed() {
       active_jump = nullptr;
       for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &old[i], nullptr);

@@ -134,9 +134,6 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
     auto report = report_inputs(cfg, model, result, device_text);
     report.eval = rows;
     report.labels = evaluation.labels;
-    auto recorded = read_run_status(dir);  // the baselines' labels, for compare
-    recorded.labels = evaluation.labels;
-    write_run_status(dir, recorded);
     if (events) write_evaluation_events(*events, report, result.steps_done);
     if (cfg.outputs.figures)
       report.figures =
@@ -148,7 +145,11 @@ int execute_run(const PipelineConfig& cfg, const RunDir& dir, const std::atomic<
       report.sections.emplace_back("Analysis: " + outcome.name, outcome.markdown);
     }
     if (cfg.outputs.report) write_report(dir.report(), report);
-    write_status(dir, "complete");
+    auto done = read_run_status(dir);
+    done.status = "complete";
+    done.message.clear();
+    done.labels = evaluation.labels;  // for compare, which loads no plugins
+    write_run_status(dir, done);
     log->info("done: " + (cfg.outputs.report ? dir.report() : dir.eval_csv()));
     return kOk;
   } catch (const std::exception& e) {
