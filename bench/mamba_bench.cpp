@@ -2,7 +2,8 @@
 //   build/bin/looplab_bench_mamba [--threads N] [--reps N] [--warmup N] [--device cpu|cuda]
 // Prints (median ms over reps after warm-up):
 //   1. the selective scan at B 64, S 62, d_inner 256, N 16 (a D 128 block on the study's
-//      31-point prompts), forward + backward: fused and parallel vs sequential;
+//      31-point prompts), forward + backward: fused and parallel vs sequential, and on a CPU
+//      the fused kernel of each instruction set it runs (AVX-512, AVX2, baseline);
 //   2. the Mamba-2 SSD layer at the same size (8 heads of 32 channels): chunked vs sequential;
 //   3. one training step (loss over the window, backward, Adam) of looped models built from
 //      the plugins as the host builds them: D 64, d 5, 11 points, b 10, T 5, batch 64;
@@ -16,6 +17,7 @@
 #include "model/sequence_model.h"
 #include "registry/plugin_registry.h"
 
+#include <looplab/sdk/cpu_isa.h>
 #include <looplab/sdk/plugin.h>
 
 #include <torch/cuda.h>
@@ -25,6 +27,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -95,6 +98,26 @@ double time_grad(const Settings& s, const std::vector<torch::Tensor>& inputs,
 /// t on the benchmark's device as a leaf that wants its gradient.
 torch::Tensor leaf(const Settings& s, const torch::Tensor& t) { return t.to(s.device).requires_grad_(); }
 
+/// The fused scan's CPU kernel for every instruction set this CPU runs (LOOPLAB_CPU_ISA set
+/// for each in turn, then restored), against the sequential scan's `seq` ms.
+void bench_cpu_kernels(const Settings& s, const std::vector<torch::Tensor>& in, double seq) {
+  std::printf("  fused ran: the CPU kernel for %s\n", blocks::selective_scan_cpu_isa().c_str());
+  const char* before = std::getenv("LOOPLAB_CPU_ISA");
+  const std::string saved = before ? before : "";
+  const auto detected = static_cast<int>(sdk::detected_cpu_isa());
+  for (const char* isa : {"avx512", "avx2", "baseline"}) {
+    setenv("LOOPLAB_CPU_ISA", isa, 1);
+    if (static_cast<int>(sdk::requested_cpu_isa()) > detected) continue;
+    const double ms = time_grad(s, in, [&] { return blocks::selective_scan_fused(in[0], in[1], in[2], in[3], in[4], in[5]); });
+    std::printf("  fused, %-8s kernel %9.2f ms   sequential / fused    = %.2f\n",
+                blocks::selective_scan_cpu_isa().c_str(), ms, seq / ms);
+  }
+  if (before)
+    setenv("LOOPLAB_CPU_ISA", saved.c_str(), 1);
+  else
+    unsetenv("LOOPLAB_CPU_ISA");
+}
+
 void bench_selective_scan(const Settings& s) {
   const int64_t Bt = 64, S = 62, Di = 256, N = 16;
   torch::manual_seed(0);
@@ -117,6 +140,8 @@ void bench_selective_scan(const Settings& s) {
     std::printf("  fused ran: %s\n", blocks::first_use_verdict(blocks::cuda_scan_key(x, N), nullptr, std::cerr)
                                           ? "the CUDA kernel"
                                           : "the sequential scan (the CUDA kernel is missing or failed its check)");
+  else
+    bench_cpu_kernels(s, inputs, seq);
   torch::NoGradGuard no_grad;
   const double seq_f = median_ms(s, [&] { blocks::selective_scan_sequential(x, delta, A, B, C, D); });
   const double fused_f = median_ms(s, [&] { blocks::selective_scan_fused(x, delta, A, B, C, D); });

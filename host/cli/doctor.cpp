@@ -6,6 +6,8 @@
 #include "common/devices.h"
 #include "common/exit_code.h"
 
+#include <looplab/sdk/cpu_isa.h>
+
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 #include <torch/cuda.h>
@@ -162,9 +164,20 @@ MachineReport machine_report() {
   for (const char* f : {"avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile"})
     if (flags.count(f)) ext += std::string(ext.empty() ? "" : " ") + f;
   fact("CPU", cpu_model() + " | " + (ext.empty() ? "no AVX2" : ext));
+  bool isa_known = true;
+  sdk::requested_cpu_isa(&isa_known);
+  const std::string isa_env = env_or("LOOPLAB_CPU_ISA", "");
+  fact("plugin kernels", std::string(sdk::cpu_isa_name(sdk::cpu_isa())) +
+                             " (the copy plugins' own CPU kernels run, the fused Mamba scan and nn_gd among them; " +
+                             (isa_env.empty() ? std::string("the widest this CPU has")
+                                              : "LOOPLAB_CPU_ISA=" + isa_env + ", this CPU has " +
+                                                    sdk::cpu_isa_name(sdk::detected_cpu_isa())) +
+                             ")");
+  if (!isa_known)
+    r.warnings.push_back("LOOPLAB_CPU_ISA=" + isa_env + " is none of avx512, avx2, baseline: it narrows nothing");
   std::string env;
   for (const char* v : {"OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
-                        "MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_", "LOOPLAB_KEEP_FREED_MEMORY"})
+                        "MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_", "LOOPLAB_KEEP_FREED_MEMORY", "LOOPLAB_CPU_ISA"})
     env += std::string(env.empty() ? "" : ", ") + v + "=" + env_or(v, "-");
   fact("environment", env);
 

@@ -2,6 +2,8 @@
 // benchmark, never in tests), and the [run] tf32 / [training] cuda_graphs keys.
 #include "test_support.h"
 
+#include <looplab/sdk/cpu_isa.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -41,6 +43,20 @@ TEST(DoctorCli, PrintsLibTorchBlasThreadsAndCpu) {
   EXPECT_EQ(rc, 0) << out;
   for (const char* part : {"LibTorch", "CUDA", "threads", "intra-op 1", "BLAS", "CPU"})
     EXPECT_TRUE(contains(out, part)) << part << "\n" << out;
+}
+
+TEST(DoctorCli, SaysWhichCopyOfThePluginKernelsRuns) {
+  int rc = -1;
+  auto out = looplab("doctor --threads 1", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_TRUE(contains(out, std::string("plugin kernels   ") + sdk::cpu_isa_name(sdk::detected_cpu_isa()) + " "))
+      << out;
+  rc = test::run_command("LOOPLAB_CPU_ISA=baseline " + test::looplab_exe() + " doctor --threads 1", &out);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_TRUE(contains(out, "plugin kernels   baseline (")) << out;
+  EXPECT_TRUE(contains(out, "LOOPLAB_CPU_ISA=baseline, this CPU has")) << out;
+  test::run_command("LOOPLAB_CPU_ISA=avx9 " + test::looplab_exe() + " doctor --threads 1", &out);
+  EXPECT_TRUE(contains(out, "warning: LOOPLAB_CPU_ISA=avx9 is none of avx512, avx2, baseline")) << out;
 }
 
 TEST(PipelineKeys, Tf32AndCudaGraphsValidate) {

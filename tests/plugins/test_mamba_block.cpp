@@ -8,6 +8,8 @@
 
 #include <looplab/sdk/plugin.h>
 
+#include "cpu_isa_scope.h"
+#include "selective_scan.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -237,6 +239,21 @@ TEST(MambaBlock, FusedScanMatchesSequentialInDouble) {
                      "dt_proj.bias", torch::kDouble, 1e-10);
 }
 
+// Each instruction set's copy of the kernels has its own vector width (16, 8, 4 floats): d_inner
+// 44 ends in a part-vector in each, and every copy this CPU runs must agree with the reference.
+TEST(MambaBlock, FusedScanMatchesSequentialWithEveryInstructionSet) {
+  for (const std::string& isa : test::runnable_cpu_isas()) {
+    SCOPED_TRACE(isa);
+    const test::CpuIsaScope scope(isa);
+    EXPECT_EQ(blocks::selective_scan_cpu_isa(), sdk::cpu_isa_name(sdk::cpu_isa()));
+    EXPECT_EQ(static_cast<int>(sdk::cpu_isa()), static_cast<int>(sdk::requested_cpu_isa()));
+    expect_twins_agree("mamba", 22, {{"scan", std::string("fused")}}, {{"scan", std::string("sequential")}},
+                       "dt_proj.bias", torch::kFloat, 1e-5);
+    expect_twins_agree("mamba", 22, {{"scan", std::string("fused")}}, {{"scan", std::string("sequential")}},
+                       "dt_proj.bias", torch::kDouble, 1e-10);
+  }
+}
+
 // Lengths 1, 7, 16, 33, 62: the log-depth rounds end on powers of two and between them.
 TEST(MambaBlock, ParallelScanMatchesSequentialInFloat) {
   expect_twins_agree("mamba", 22, {{"scan", std::string("parallel")}}, {{"scan", std::string("sequential")}},
@@ -326,6 +343,12 @@ TEST(MambaBlock, HugeStepsGiveNoNaN) {
   for (const std::string scan : {"fused", "parallel"}) {
     SCOPED_TRACE(scan);
     expect_finite_with_huge_steps("mamba", {{"scan", scan}}, {{"scan", std::string("sequential")}}, "dt_proj.bias");
+  }
+  for (const std::string& isa : test::runnable_cpu_isas()) {  // each copy's exp2 underflows alike
+    SCOPED_TRACE(isa);
+    const test::CpuIsaScope scope(isa);
+    expect_finite_with_huge_steps("mamba", {{"scan", std::string("fused")}}, {{"scan", std::string("sequential")}},
+                                  "dt_proj.bias");
   }
 }
 

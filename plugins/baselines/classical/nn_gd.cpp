@@ -2,6 +2,8 @@
 
 #include "predictions.h"
 
+#include <looplab/sdk/cpu_isa.h>
+
 #include <ATen/Parallel.h>
 #include <ATen/ops/_fused_adam.h>
 #include <torch/torch.h>
@@ -101,38 +103,24 @@ struct Networks {
 };
 
 #define LOOPLAB_NN_INLINE inline __attribute__((always_inline))
-// Lane vectors cross no call boundary (every helper is inlined), so the note that 64-byte
-// vectors are passed differently without AVX-512 does not apply.
+// Lane vectors cross no call boundary (every helper is inlined), so the note that wide vectors
+// are passed differently under other instruction sets does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-/// 16 floats: one AVX-512 register, two AVX2 or four SSE ones (GCC vector extension).
-typedef float Lanes __attribute__((vector_size(64)));
-constexpr int64_t kLanes = 16;
-
-LOOPLAB_NN_INLINE Lanes load(const float* p) {
-  Lanes v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-LOOPLAB_NN_INLINE void store(float* p, const Lanes& v) { std::memcpy(p, &v, sizeof v); }
-LOOPLAB_NN_INLINE float lane_sum(const Lanes& v) {
-  float sum = 0.0f;
-  for (int64_t l = 0; l < kLanes; ++l) sum += v[l];
-  return sum;
-}
+/// Floats the CPU kernel's buffers are padded to: a whole number of vectors of every copy.
+constexpr int64_t kPad = 16;
 
 /// Where one network's numbers lie in its block of the CPU kernel's buffers: W1 transposed
-/// [d][hp], b1 [hp], W2 [hp], b2, with h padded to hp, whole lane vectors. Padding units have
+/// [d][hp], b1 [hp], W2 [hp], b2, with h padded to hp, whole multiples of kPad. Padding units have
 /// zero weights, hence zero activations and gradients, so Adam keeps them at zero and they change
 /// nothing; the block is padded to whole vectors too.
 struct NetShape {
-  NetShape(int64_t d, int64_t h) : d(d), h(h), hp((h + kLanes - 1) / kLanes * kLanes) {}
+  NetShape(int64_t d, int64_t h) : d(d), h(h), hp((h + kPad - 1) / kPad * kPad) {}
   int64_t d, h, hp;
-  int64_t vectors() const { return hp / kLanes; }
   int64_t b1() const { return d * hp; }
   int64_t W2() const { return d * hp + hp; }
   int64_t b2() const { return d * hp + 2 * hp; }
-  int64_t size() const { return (b2() + 1 + kLanes - 1) / kLanes * kLanes; }
+  int64_t size() const { return (b2() + 1 + kPad - 1) / kPad * kPad; }
 };
 
 /// One thread's workspace for train_network: activations [B][hp] (then dL/d(W1 x + b1)), dL/df
@@ -142,123 +130,44 @@ struct NetScratch {
   std::vector<float> a, g, grad;
 };
 
-/// W hidden vectors from vector c on: relu(W1 x + b1) into a, their share of W2 . a into f. The
-/// W accumulators stay in registers over the d inputs.
-template <int W>
-LOOPLAB_NN_INLINE void hidden_chunk(const NetShape& s, const float* p, const float* x, int64_t c, float* a, Lanes& f) {
-  Lanes acc[W];
-  for (int q = 0; q < W; ++q) acc[q] = load(p + s.b1() + (c + q) * kLanes);
-  for (int64_t k = 0; k < s.d; ++k) {
-    const float xk = x[k];
-    const float* wk = p + k * s.hp + c * kLanes;
-    for (int q = 0; q < W; ++q) acc[q] += xk * load(wk + q * kLanes);
-  }
-  const Lanes zero{};
-  for (int q = 0; q < W; ++q) {
-    const Lanes z = acc[q] > zero ? acc[q] : zero;
-    store(a + (c + q) * kLanes, z);
-    f += z * load(p + s.W2() + (c + q) * kLanes);
-  }
-}
-
-/// f(x) of the network p for one point x [d]; its hidden activations relu(W1 x + b1) into a [hp].
-/// Always inlined: inside train_network it takes on that clone's instruction set.
-LOOPLAB_NN_INLINE float forward_point(const NetShape& s, const float* p, const float* x, float* a) {
-  Lanes f{};
-  const int64_t V = s.vectors();
-  int64_t c = 0;
-  for (; c + 4 <= V; c += 4) hidden_chunk<4>(s, p, x, c, a, f);
-  switch (V - c) {
-    case 3: hidden_chunk<3>(s, p, x, c, a, f); break;
-    case 2: hidden_chunk<2>(s, p, x, c, a, f); break;
-    case 1: hidden_chunk<1>(s, p, x, c, a, f); break;
-    default: break;
-  }
-  return lane_sum(f) + p[s.b2()];
-}
-
-/// dW1 (transposed) for W hidden vectors from vector c on and input k: sum over the minibatch
-/// rows of x_r[k] dz_r, the W sums in registers over the rows.
-template <int W>
-LOOPLAB_NN_INLINE void w1_grad_chunk(const NetShape& s, const float* x, const int64_t* rows, int64_t B,
-                                     const float* dz, int64_t k, int64_t c, float* grad) {
-  Lanes acc[W] = {};
-  for (int64_t r = 0; r < B; ++r) {
-    const float xrk = x[rows[r] * s.d + k];
-    for (int q = 0; q < W; ++q) acc[q] += xrk * load(dz + r * s.hp + (c + q) * kLanes);
-  }
-  for (int q = 0; q < W; ++q) store(grad + k * s.hp + (c + q) * kLanes, acc[q]);
-}
-
-// One copy of the CPU kernel per instruction set (AVX-512, AVX2, baseline x86-64), chosen once by
-// the dynamic loader: compiled for baseline x86-64 alone, its loops ran at SSE width.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define LOOPLAB_NN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define LOOPLAB_NN_CLONES
+// The kernel once per instruction set (nn_gd_kernel.h), the copy sdk::cpu_isa() names called.
+#ifdef LOOPLAB_ISA_WIDE_COPIES
+LOOPLAB_ISA_BEGIN_AVX512
+namespace avx512 {
+#define LOOPLAB_NN_VECTOR_BYTES 64
+#include "nn_gd_kernel.h"
+#undef LOOPLAB_NN_VECTOR_BYTES
+}  // namespace avx512
+LOOPLAB_ISA_END
+LOOPLAB_ISA_BEGIN_AVX2
+namespace avx2 {
+#define LOOPLAB_NN_VECTOR_BYTES 32
+#include "nn_gd_kernel.h"
+#undef LOOPLAB_NN_VECTOR_BYTES
+}  // namespace avx2
+LOOPLAB_ISA_END
 #endif
+namespace baseline {
+#define LOOPLAB_NN_VECTOR_BYTES 16
+#include "nn_gd_kernel.h"
+#undef LOOPLAB_NN_VECTOR_BYTES
+}  // namespace baseline
 
-/// Adam steps done + 1 .. done + steps of one network (p, m, v: its [size] parameters and
-/// moments) on the minibatch rows picks[step * pick_stride + r], r < B, of its points x [.., d],
-/// y. The arithmetic of Networks::train_step, one network at a time: its numbers (36 KB at d 20,
-/// h 100) stay in L1/L2 for every step, where the batched operators stream all networks through
-/// memory and pay LibTorch's dispatch per operator.
-LOOPLAB_NN_CLONES void train_network(const NetShape& s, float* p, float* m, float* v, const float* x, const float* y,
-                                     const int64_t* picks, int64_t pick_stride, int64_t done, int64_t steps,
-                                     int64_t B, double lr, NetScratch& w) {
-  const int64_t V = s.vectors(), P = s.size();
-  float* grad = w.grad.data();
-  float* a = w.a.data();
-  const float scale = 2.0f / static_cast<float>(B);
-  for (int64_t step = 0; step < steps; ++step) {
-    const int64_t* rows = picks + step * pick_stride;
-    float gb2 = 0.0f;
-    for (int64_t r = 0; r < B; ++r) {
-      w.g[r] = (forward_point(s, p, x + rows[r] * s.d, a + r * s.hp) - y[rows[r]]) * scale;
-      gb2 += w.g[r];
-    }
-    // dW2 = sum_r g_r a_r; dz_r = g_r W2 where a_r > 0 (back through the ReLU), in place of a_r;
-    // db1 = sum_r dz_r.
-    const Lanes zero{};
-    for (int64_t c = 0; c < V; ++c) {
-      const Lanes W2c = load(p + s.W2() + c * kLanes);
-      Lanes gW2{}, gb1{};
-      for (int64_t r = 0; r < B; ++r) {
-        float* ar = a + r * s.hp + c * kLanes;
-        const Lanes act = load(ar);
-        gW2 += w.g[r] * act;
-        const Lanes dz = act > zero ? w.g[r] * W2c : zero;
-        store(ar, dz);
-        gb1 += dz;
-      }
-      store(grad + s.W2() + c * kLanes, gW2);
-      store(grad + s.b1() + c * kLanes, gb1);
-    }
-    for (int64_t k = 0; k < s.d; ++k) {
-      int64_t c = 0;
-      for (; c + 4 <= V; c += 4) w1_grad_chunk<4>(s, x, rows, B, a, k, c, grad);
-      switch (V - c) {
-        case 3: w1_grad_chunk<3>(s, x, rows, B, a, k, c, grad); break;
-        case 2: w1_grad_chunk<2>(s, x, rows, B, a, k, c, grad); break;
-        case 1: w1_grad_chunk<1>(s, x, rows, B, a, k, c, grad); break;
-        default: break;
-      }
-    }
-    grad[s.b2()] = gb2;
-    // Adam as ATen's fused kernel computes it, but for sqrt(v) / sqrt(bias2), a multiplication by
-    // the inverse here: the divisions are most of this kernel's time.
-    const double t = static_cast<double>(done + step + 1);
-    const double bias1 = 1.0 - std::pow(kBeta1, t), bias2 = 1.0 - std::pow(kBeta2, t);
-    const float step_size = static_cast<float>(lr / bias1), inv_bias2_sqrt = static_cast<float>(1.0 / std::sqrt(bias2));
-    const float one_minus_beta1 = static_cast<float>(1.0 - kBeta1), beta2 = static_cast<float>(kBeta2);
-    const float one_minus_beta2 = static_cast<float>(1.0 - kBeta2), eps = static_cast<float>(kEps);
-#pragma omp simd
-    for (int64_t q = 0; q < P; ++q) {
-      m[q] += one_minus_beta1 * (grad[q] - m[q]);
-      v[q] = beta2 * v[q] + one_minus_beta2 * grad[q] * grad[q];
-      p[q] -= step_size * m[q] / (std::sqrt(v[q]) * inv_bias2_sqrt + eps);
-    }
-  }
+/// One copy's entry points: Adam steps of one network, and its output at one point.
+struct NetKernels {
+  void (*train)(const NetShape&, float*, float*, float*, const float*, const float*, const int64_t*, int64_t, int64_t,
+                int64_t, int64_t, double, NetScratch&);
+  float (*predict)(const NetShape&, const float*, const float*, float*);
+};
+
+NetKernels net_kernels() {
+  const NetKernels plain{baseline::train_network, baseline::predict_point};
+#ifdef LOOPLAB_ISA_WIDE_COPIES
+  return sdk::for_cpu_isa(NetKernels{avx512::train_network, avx512::predict_point},
+                          NetKernels{avx2::train_network, avx2::predict_point}, plain);
+#else
+  return plain;
+#endif
 }
 
 /// The CPU kernel's prefix-by-prefix training: the same random draws in the same order as the
@@ -278,6 +187,7 @@ torch::Tensor train_on_cpu(const torch::Tensor& x, const torch::Tensor& y, const
   const float* xp = x.data_ptr<float>();
   const float* yp = y.data_ptr<float>();
   float* outp = out.data_ptr<float>();
+  const NetKernels net = net_kernels();
   for (int64_t i = 1; i < n; ++i) {
     W1.uniform_(-bound1, bound1, gen);
     b1.uniform_(-bound1, bound1, gen);
@@ -302,9 +212,9 @@ torch::Tensor train_on_cpu(const torch::Tensor& x, const torch::Tensor& y, const
           float* pk = params.data_ptr<float>() + k * P;
           const float* xk = xp + k * n * d;
           if (block > 0)
-            train_network(shape, pk, m.data_ptr<float>() + k * P, v.data_ptr<float>() + k * P, xk, yp + k * n,
+            net.train(shape, pk, m.data_ptr<float>() + k * P, v.data_ptr<float>() + k * P, xk, yp + k * n,
                           pp + k * B, N * B, done, block, B, options.lr(), work);
-          if (last) outp[k * n + i] = forward_point(shape, pk, xk + i * d, work.a.data());
+          if (last) outp[k * n + i] = net.predict(shape, pk, xk + i * d, work.a.data());
         }
       });
       if (last) break;

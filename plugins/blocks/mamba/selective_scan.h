@@ -48,4 +48,8 @@ torch::Tensor selective_scan_parallel(const torch::Tensor& x, const torch::Tenso
 torch::Tensor selective_scan_fused(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& A,
                                    const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D);
 
+/// The instruction set the fused scan's CPU kernels run with now ("AVX-512", "AVX2",
+/// "baseline"): sdk::cpu_isa(), which LOOPLAB_CPU_ISA narrows.
+std::string selective_scan_cpu_isa();
+
 }  // namespace looplab::blocks

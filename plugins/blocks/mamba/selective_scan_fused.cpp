@@ -1,14 +1,16 @@
 // The fused selective scan on CPU: one autograd node, forward and backward as plain loops.
 // The recurrence never mixes channels, so the kernels walk one group of channels at a time,
-// as one 64-byte vector of lanes (16 floats or 8 doubles: one AVX-512 register, two AVX2 or
-// four SSE ones), with the loop over the N states inside the loop over time. A group's state,
-// and in backward its recomputed states and decays (S x N vectors each), stay in L1/L2. The
-// kernels are compiled for AVX-512, AVX2 and baseline x86-64 and the CPU picks at load time
-// (target_clones); batch items run in parallel. The forward pass keeps no states; backward
+// as one register of lanes (16 floats on AVX-512, 8 on AVX2, 4 on SSE2), with the loop over
+// the N states inside the loop over time. A group's state, and in backward its recomputed
+// states and decays (S x N vectors each), stay in L1/L2. The kernels are compiled for AVX-512,
+// AVX2 and baseline x86-64 and sdk::cpu_isa() picks one per call (selective_scan_cpu_isa()
+// says which); batch items run in parallel. The forward pass keeps no states; backward
 // recomputes them per group instead of saving them from the forward pass. CUDA tensors go to
 // the CUDA kernel (selective_scan_cuda.h).
 #include "selective_scan.h"
 #include "selective_scan_cuda.h"
+
+#include <looplab/sdk/cpu_isa.h>
 
 #include <torch/autograd.h>
 
@@ -21,15 +23,9 @@
 #include <cstring>
 #include <memory>
 
-// One copy of a kernel per instruction set, chosen once by the dynamic loader.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define LOOPLAB_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define LOOPLAB_SIMD_CLONES
-#endif
 #define LOOPLAB_INLINE inline __attribute__((always_inline))
-// Vector values cross no call boundary (every helper is inlined), so the note that 64-byte
-// vectors are passed differently without AVX-512 does not apply.
+// Vector values cross no call boundary (every helper is inlined), so the note that wide
+// vectors are passed differently under other instruction sets does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace looplab::blocks {
@@ -38,89 +34,22 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
-/// Bytes in one vector of lanes: one AVX-512 register.
-constexpr int64_t kVectorBytes = 64;
-
-/// A vector of kVectorBytes of T (GCC vector extension: element-wise arithmetic, lanes by []).
-template <typename T>
-struct Lanes {
-  typedef T type __attribute__((vector_size(kVectorBytes)));
-  static constexpr int64_t count = kVectorBytes / sizeof(T);
-};
-template <typename T>
-using Vec = typename Lanes<T>::type;
-using VecI32 = int32_t __attribute__((vector_size(kVectorBytes)));
-
-/// The first w lanes from p, the rest zero (w <= lanes).
-template <typename T>
-LOOPLAB_INLINE Vec<T> load(const T* p, int64_t w) {
-  Vec<T> v{};
-  if (w == Lanes<T>::count)
-    std::memcpy(&v, p, sizeof v);
-  else
-    std::memcpy(&v, p, w * sizeof(T));
-  return v;
-}
-
-/// The first w lanes of v to p.
-template <typename T>
-LOOPLAB_INLINE void store(T* p, const Vec<T>& v, int64_t w) {
-  if (w == Lanes<T>::count)
-    std::memcpy(p, &v, sizeof v);
-  else
-    std::memcpy(p, &v, w * sizeof(T));
-}
-
-/// 2^t per lane (float), vectorised: t = n + r with |r| <= 1/2, 2^r by a degree-6 polynomial
-/// (relative-error minimax with p(0) = 1 exactly), 2^n as two powers of two written into
-/// exponent bits, so results down to the subnormals, and overflow to +inf, come out of the
-/// multiplications. Relative error below 1e-7 over the normal range, below one subnormal step
-/// under it (measured on the AVX-512, AVX2 and baseline builds against double exp2); t is
-/// clamped to [-150, 128], where 2^t already rounds to 0 and +inf; NaN stays NaN. No branches.
-LOOPLAB_INLINE Vec<float> exp2_lanes(Vec<float> t) {
-  const Vec<float> lo = Vec<float>{} - 150.0f, hi = Vec<float>{} + 128.0f;
-  t = t < lo ? lo : t;
-  t = t > hi ? hi : t;
-  constexpr float shifter = 12582912.0f;  // 1.5 * 2^23: adding and subtracting it rounds to an integer
-  const Vec<float> n = (t + shifter) - shifter;
-  const Vec<float> r = t - n;
-  Vec<float> p = 1.535335177e-4f * r + 1.339887385e-3f;
-  p = p * r + 9.618436918e-3f;
-  p = p * r + 5.550332367e-2f;
-  p = p * r + 2.402264774e-1f;
-  p = p * r + 6.931471825e-1f;
-  p = p * r + 1.0f;
-  // n in [-150, 128]: 2^n = 2^k1 * 2^k2 with both halves normal exponents.
-  const VecI32 k = __builtin_convertvector(n, VecI32), k1 = k >> 1, k2 = k - k1;
-  const VecI32 bits1 = (k1 + 127) << 23, bits2 = (k2 + 127) << 23;
-  Vec<float> s1, s2;
-  std::memcpy(&s1, &bits1, sizeof s1);
-  std::memcpy(&s2, &bits2, sizeof s2);
-  return p * s1 * s2;
-}
-
-/// Double precision keeps libm (the reference precision; tests, not speed).
-LOOPLAB_INLINE Vec<double> exp2_lanes(Vec<double> t) {
-  for (int64_t l = 0; l < Lanes<double>::count; ++l) t[l] = std::exp2(t[l]);
-  return t;
-}
-
 /// Sizes of one scan: Bt batch items, S steps, Di channels in `groups` vectors of lanes, N states.
 struct ScanDims {
   int64_t batch, steps, channels, states, groups;
 };
 
-/// Inputs of the kernels. x, delta, B, C: the contiguous tensors. At, At2, D: [N][groups] and
-/// [groups] vectors, zero-padded past Di; At2 = At * log2(e), so that decays are 2^(delta At2).
+/// Inputs of the kernels. x, delta, B, C: the contiguous tensors. At, At2, D: [N][padded] and
+/// [padded] (whole vectors of the kernel's lanes, zero past Di, 64-byte aligned); At2 = At * log2(e), so that decays are 2^(delta At2).
 template <typename T>
 struct ScanInputs {
   const T* x;      // [Bt][S][Di]
   const T* delta;  // [Bt][S][Di]
   const T* B;      // [Bt][S][N]
   const T* C;      // [Bt][S][N]
-  const Vec<T>* At;
-  const Vec<T>* At2;
-  const Vec<T>* D;
+  const T* At;
+  const T* At2;
+  const T* D;
 };
 
 /// Gradients of one scan, filled by backward_item.
@@ -134,156 +63,48 @@ struct ScanGrads {
   T* D_item;  // [Bt][groups x lanes]: each item's share of dD
 };
 
-/// Scratch of one worker, in vectors: the running state (forward) or dL/dh (backward), N; for
-/// backward also dA and a zero initial state, N each, one group's states and decays, and the
-/// partial sums of dB and dC over the groups of an item, S x N each. Uninitialised (but for
-/// the zeros): written before read.
+// The kernels, once per instruction set (selective_scan_fused_kernels.h says why each copy
+// has its own vector width).
+#ifdef LOOPLAB_ISA_WIDE_COPIES
+LOOPLAB_ISA_BEGIN_AVX512
+namespace avx512 {
+#define LOOPLAB_SCAN_VECTOR_BYTES 64
+#include "selective_scan_fused_kernels.h"
+#undef LOOPLAB_SCAN_VECTOR_BYTES
+}  // namespace avx512
+LOOPLAB_ISA_END
+LOOPLAB_ISA_BEGIN_AVX2
+namespace avx2 {
+#define LOOPLAB_SCAN_VECTOR_BYTES 32
+#include "selective_scan_fused_kernels.h"
+#undef LOOPLAB_SCAN_VECTOR_BYTES
+}  // namespace avx2
+LOOPLAB_ISA_END
+#endif
+namespace baseline {
+#define LOOPLAB_SCAN_VECTOR_BYTES 16
+#include "selective_scan_fused_kernels.h"
+#undef LOOPLAB_SCAN_VECTOR_BYTES
+}  // namespace baseline
+
+/// One instruction set's entry points over batch items [begin, end), and its vector width.
 template <typename T>
-struct Scratch {
-  Scratch(const ScanDims& dim, bool for_backward) : h(new Vec<T>[dim.states]) {
-    if (for_backward) {
-      const int64_t rows = dim.steps * dim.states;
-      gA.reset(new Vec<T>[dim.states]);
-      zeros.reset(new Vec<T>[dim.states]());
-      states.reset(new Vec<T>[rows]);
-      decays.reset(new Vec<T>[rows]);
-      partial_B.reset(new Vec<T>[rows]);
-      partial_C.reset(new Vec<T>[rows]);
-    }
-  }
-  std::unique_ptr<Vec<T>[]> h, gA, zeros, states, decays, partial_B, partial_C;
+struct Kernels {
+  void (*forward)(const ScanDims&, const ScanInputs<T>&, int64_t, int64_t, T*);
+  void (*backward)(const ScanDims&, const ScanInputs<T>&, const T*, int64_t, int64_t, const ScanGrads<T>&);
+  int64_t vector_bytes;
 };
 
-/// Where group g of item b starts in rows of Di channels, and how many of its lanes are real.
-struct Group {
-  int64_t b, g, c0, w;
-};
-
+/// The kernels sdk::cpu_isa() names now.
 template <typename T>
-Group group_of(const ScanDims& dim, int64_t b, int64_t g) {
-  const int64_t c0 = g * Lanes<T>::count;
-  return {b, g, c0, std::min(Lanes<T>::count, dim.channels - c0)};
-}
-
-/// Forward over one group: h_t[n] = 2^(delta_t At2[n]) h_{t-1}[n] + (delta_t x_t) B_t[n],
-/// y_t = D x_t + sum_n C_t[n] h_t[n].
-template <typename T>
-LOOPLAB_INLINE void forward_group(const ScanDims& dim, const ScanInputs<T>& in, const Group& q, Scratch<T>& s, T* y) {
-  const int64_t S = dim.steps, N = dim.states, Di = dim.channels, G = dim.groups;
-  Vec<T>* h = s.h.get();
-  std::fill(h, h + N, Vec<T>{});
-  for (int64_t t = 0; t < S; ++t) {
-    const int64_t row = (q.b * S + t) * Di + q.c0;
-    const Vec<T> xv = load(in.x + row, q.w), dv = load(in.delta + row, q.w), dx = dv * xv;
-    const T* Bt = in.B + (q.b * S + t) * N;
-    const T* Ct = in.C + (q.b * S + t) * N;
-    Vec<T> yv = in.D[q.g] * xv;
-    for (int64_t n = 0; n < N; ++n) {
-      h[n] = exp2_lanes(dv * in.At2[n * G + q.g]) * h[n] + dx * Bt[n];
-      yv += Ct[n] * h[n];
-    }
-    store(y + row, yv, q.w);
-  }
-}
-
-/// Backward over one group: recompute its states and decays, then sweep back in time. With
-/// g_t = dL/dh_t: g_t = C_t gy_t + decay_{t+1} g_{t+1}; d(delta_t A) = g_t h_{t-1} decay_t;
-/// dB_t[n] = sum_i g_t dx_t; d(dx_t)[i] = sum_n g_t B_t[n]; dC_t[n] = sum_i gy_t h_t. The
-/// sums over channels for dB and dC accumulate lane-wise in s.partial_B and s.partial_C.
-template <typename T>
-LOOPLAB_INLINE void backward_group(const ScanDims& dim, const ScanInputs<T>& in, const T* gy, const Group& q,
-                                   Scratch<T>& s, const ScanGrads<T>& grad) {
-  const int64_t S = dim.steps, N = dim.states, Di = dim.channels, G = dim.groups;
-  Vec<T>* states = s.states.get();
-  Vec<T>* decays = s.decays.get();
-  for (int64_t t = 0; t < S; ++t) {
-    const int64_t row = (q.b * S + t) * Di + q.c0;
-    const Vec<T> dv = load(in.delta + row, q.w), dx = dv * load(in.x + row, q.w);
-    const T* Bt = in.B + (q.b * S + t) * N;
-    const Vec<T>* prev = t == 0 ? s.zeros.get() : states + (t - 1) * N;
-    for (int64_t n = 0; n < N; ++n) {
-      const Vec<T> a = exp2_lanes(dv * in.At2[n * G + q.g]);
-      decays[t * N + n] = a;
-      states[t * N + n] = a * prev[n] + dx * Bt[n];
-    }
-  }
-  Vec<T>* gh = s.h.get();
-  Vec<T>* gA = s.gA.get();
-  std::fill(gh, gh + N, Vec<T>{});
-  std::fill(gA, gA + N, Vec<T>{});
-  Vec<T> gD{};
-  for (int64_t t = S - 1; t >= 0; --t) {
-    const int64_t row = (q.b * S + t) * Di + q.c0;
-    const Vec<T> xv = load(in.x + row, q.w), dv = load(in.delta + row, q.w), gyv = load(gy + row, q.w);
-    const Vec<T> dx = dv * xv;
-    const T* Bt = in.B + (q.b * S + t) * N;
-    const T* Ct = in.C + (q.b * S + t) * N;
-    const Vec<T>* prev = t == 0 ? s.zeros.get() : states + (t - 1) * N;
-    Vec<T> g_dx{}, g_da{};
-    for (int64_t n = 0; n < N; ++n) {
-      const Vec<T> a = decays[t * N + n];
-      const Vec<T> gt = gh[n] + Ct[n] * gyv;  // dL/dh_t
-      s.partial_C[t * N + n] += gyv * states[t * N + n];
-      s.partial_B[t * N + n] += gt * dx;
-      g_dx += gt * Bt[n];
-      const Vec<T> ga = gt * prev[n] * a;  // dL/d(delta_t A)
-      g_da += ga * in.At[n * G + q.g];
-      gA[n] += ga * dv;
-      gh[n] = gt * a;  // dL/dh_{t-1} through h_t
-    }
-    store(grad.delta + row, g_dx * xv + g_da, q.w);
-    store(grad.x + row, g_dx * dv + in.D[q.g] * gyv, q.w);
-    gD += gyv * xv;
-  }
-  const int64_t padded = G * Lanes<T>::count;
-  for (int64_t n = 0; n < N; ++n) store(grad.A_item + (q.b * N + n) * padded + q.c0, gA[n], Lanes<T>::count);
-  store(grad.D_item + q.b * padded + q.c0, gD, Lanes<T>::count);
-}
-
-/// Sum of the lanes of v, in lane order.
-template <typename T>
-LOOPLAB_INLINE T lane_sum(const Vec<T>& v) {
-  T sum = 0;
-  for (int64_t l = 0; l < Lanes<T>::count; ++l) sum += v[l];
-  return sum;
-}
-
-/// Backward for item b: every group, then dB and dC from their lane-wise partial sums.
-template <typename T>
-LOOPLAB_INLINE void backward_item(const ScanDims& dim, const ScanInputs<T>& in, const T* gy, int64_t b, Scratch<T>& s,
-                                  const ScanGrads<T>& grad) {
-  const int64_t rows = dim.steps * dim.states;
-  std::fill(s.partial_B.get(), s.partial_B.get() + rows, Vec<T>{});
-  std::fill(s.partial_C.get(), s.partial_C.get() + rows, Vec<T>{});
-  for (int64_t g = 0; g < dim.groups; ++g) backward_group(dim, in, gy, group_of<T>(dim, b, g), s, grad);
-  for (int64_t r = 0; r < rows; ++r) {
-    grad.B[b * rows + r] = lane_sum<T>(s.partial_B[r]);
-    grad.C[b * rows + r] = lane_sum<T>(s.partial_C[r]);
-  }
-}
-
-// Per-dtype entry points, each cloned per instruction set (the templates inline into them).
-LOOPLAB_SIMD_CLONES void forward_range(const ScanDims& dim, const ScanInputs<float>& in, int64_t begin, int64_t end,
-                                       float* y) {
-  Scratch<float> s(dim, false);
-  for (int64_t b = begin; b < end; ++b)
-    for (int64_t g = 0; g < dim.groups; ++g) forward_group(dim, in, group_of<float>(dim, b, g), s, y);
-}
-LOOPLAB_SIMD_CLONES void forward_range(const ScanDims& dim, const ScanInputs<double>& in, int64_t begin, int64_t end,
-                                       double* y) {
-  Scratch<double> s(dim, false);
-  for (int64_t b = begin; b < end; ++b)
-    for (int64_t g = 0; g < dim.groups; ++g) forward_group(dim, in, group_of<double>(dim, b, g), s, y);
-}
-LOOPLAB_SIMD_CLONES void backward_range(const ScanDims& dim, const ScanInputs<float>& in, const float* gy,
-                                        int64_t begin, int64_t end, const ScanGrads<float>& g) {
-  Scratch<float> s(dim, true);
-  for (int64_t b = begin; b < end; ++b) backward_item(dim, in, gy, b, s, g);
-}
-LOOPLAB_SIMD_CLONES void backward_range(const ScanDims& dim, const ScanInputs<double>& in, const double* gy,
-                                        int64_t begin, int64_t end, const ScanGrads<double>& g) {
-  Scratch<double> s(dim, true);
-  for (int64_t b = begin; b < end; ++b) backward_item(dim, in, gy, b, s, g);
+Kernels<T> kernels() {
+  const Kernels<T> plain{baseline::forward_range, baseline::backward_range, 16};
+#ifdef LOOPLAB_ISA_WIDE_COPIES
+  return sdk::for_cpu_isa(Kernels<T>{avx512::forward_range, avx512::backward_range, 64},
+                          Kernels<T>{avx2::forward_range, avx2::backward_range, 32}, plain);
+#else
+  return plain;
+#endif
 }
 
 /// A, its log2(e) multiple and D laid out as the kernels read them: transposed to [N][Di]
@@ -302,35 +123,32 @@ PaddedParams pad_params(const torch::Tensor& A, const torch::Tensor& D, int64_t 
 }
 
 template <typename T>
-const Vec<T>* vectors(const torch::Tensor& t) {
-  return reinterpret_cast<const Vec<T>*>(t.data_ptr<T>());
-}
-
-template <typename T>
 ScanInputs<T> pointers(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& B,
                        const torch::Tensor& C, const PaddedParams& p) {
-  return {x.data_ptr<T>(),  delta.data_ptr<T>(), B.data_ptr<T>(), C.data_ptr<T>(),
-          vectors<T>(p.At), vectors<T>(p.At2),   vectors<T>(p.D)};
+  return {x.data_ptr<T>(),      delta.data_ptr<T>(),   B.data_ptr<T>(),    C.data_ptr<T>(),
+          p.At.data_ptr<T>(), p.At2.data_ptr<T>(), p.D.data_ptr<T>()};
 }
 
-int64_t lanes_of(const torch::Tensor& x) { return kVectorBytes / static_cast<int64_t>(x.element_size()); }
-
-ScanDims dims_of(const torch::Tensor& x, const torch::Tensor& A) {
-  const int64_t lanes = lanes_of(x);
+/// The scan's sizes for vectors of `vector_bytes`.
+ScanDims dims_of(const torch::Tensor& x, const torch::Tensor& A, int64_t vector_bytes) {
+  const int64_t lanes = vector_bytes / static_cast<int64_t>(x.element_size());
   return {x.size(0), x.size(1), x.size(2), A.size(1), (x.size(2) + lanes - 1) / lanes};
 }
 
-int64_t padded_channels(const ScanDims& dim, const torch::Tensor& x) { return dim.groups * lanes_of(x); }
+int64_t padded_channels(const ScanDims& dim, const torch::Tensor& x, int64_t vector_bytes) {
+  return dim.groups * (vector_bytes / static_cast<int64_t>(x.element_size()));
+}
 
 torch::Tensor forward_cpu(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& A,
                           const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D) {
-  const auto dim = dims_of(x, A);
-  const auto params = pad_params(A, D, padded_channels(dim, x));
   auto y = torch::empty_like(x);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "selective_scan_fused_forward", [&] {
+    const auto run = kernels<scalar_t>();
+    const auto dim = dims_of(x, A, run.vector_bytes);
+    const auto params = pad_params(A, D, padded_channels(dim, x, run.vector_bytes));
     const auto in = pointers<scalar_t>(x, delta, B, C, params);
     scalar_t* yp = y.data_ptr<scalar_t>();
-    at::parallel_for(0, dim.batch, 1, [&](int64_t begin, int64_t end) { forward_range(dim, in, begin, end, yp); });
+    at::parallel_for(0, dim.batch, 1, [&](int64_t begin, int64_t end) { run.forward(dim, in, begin, end, yp); });
   });
   return y;
 }
@@ -338,24 +156,28 @@ torch::Tensor forward_cpu(const torch::Tensor& x, const torch::Tensor& delta, co
 tensor_list backward_cpu(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& A,
                          const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D,
                          const torch::Tensor& gy) {
-  const auto dim = dims_of(x, A);
-  const int64_t padded = padded_channels(dim, x);
-  const auto params = pad_params(A, D, padded);
   auto gx = torch::empty_like(x), gdelta = torch::empty_like(delta);
   auto gB = torch::empty_like(B), gC = torch::empty_like(C);
-  // Per-item shares summed in a fixed order afterwards: the result does not depend on how
-  // batch items were spread over threads.
-  auto gA_item = torch::empty({dim.batch, dim.states, padded}, x.options());
-  auto gD_item = torch::empty({dim.batch, padded}, x.options());
+  torch::Tensor gA, gD;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "selective_scan_fused_backward", [&] {
+    const auto run = kernels<scalar_t>();
+    const auto dim = dims_of(x, A, run.vector_bytes);
+    const int64_t padded = padded_channels(dim, x, run.vector_bytes);
+    const auto params = pad_params(A, D, padded);
+    // Per-item shares summed in a fixed order afterwards: the result does not depend on how
+    // batch items were spread over threads.
+    auto gA_item = torch::empty({dim.batch, dim.states, padded}, x.options());
+    auto gD_item = torch::empty({dim.batch, padded}, x.options());
     const auto in = pointers<scalar_t>(x, delta, B, C, params);
     const ScanGrads<scalar_t> g{gx.data_ptr<scalar_t>(), gdelta.data_ptr<scalar_t>(),  gB.data_ptr<scalar_t>(),
                                 gC.data_ptr<scalar_t>(), gA_item.data_ptr<scalar_t>(), gD_item.data_ptr<scalar_t>()};
     const scalar_t* gyp = gy.data_ptr<scalar_t>();
-    at::parallel_for(0, dim.batch, 1, [&](int64_t begin, int64_t end) { backward_range(dim, in, gyp, begin, end, g); });
+    at::parallel_for(0, dim.batch, 1, [&](int64_t begin, int64_t end) { run.backward(dim, in, gyp, begin, end, g); });
+    const int64_t Di = dim.channels;
+    gA = gA_item.sum(0).narrow(1, 0, Di).t();
+    gD = gD_item.sum(0).narrow(0, 0, Di);
   });
-  const int64_t Di = dim.channels;
-  return {gx, gdelta, gA_item.sum(0).narrow(1, 0, Di).t(), gB, gC, gD_item.sum(0).narrow(0, 0, Di)};
+  return {gx, gdelta, gA, gB, gC, gD};
 }
 
 /// The autograd node: saves only its inputs; backward recomputes the states per batch item.
@@ -379,6 +201,8 @@ bool fused_supported(const torch::Tensor& x) {
 }
 
 }  // namespace
+
+std::string selective_scan_cpu_isa() { return sdk::cpu_isa_name(sdk::cpu_isa()); }
 
 torch::Tensor selective_scan_fused(const torch::Tensor& x, const torch::Tensor& delta, const torch::Tensor& A,
                                    const torch::Tensor& B, const torch::Tensor& C, const torch::Tensor& D) {
