@@ -362,6 +362,18 @@ std::vector<std::string> difference_labels(const std::vector<std::map<std::strin
   return labels;
 }
 
+namespace {
+
+/// The last name in a run directory's path, also where the path ends in a separator (as a
+/// shell's completion writes it): the legend's fallback label, never empty.
+std::string dir_name(const std::string& path) {
+  auto p = fs::path(path);
+  if (p.filename().empty()) p = p.parent_path();
+  return p.filename().empty() ? path : p.filename().string();
+}
+
+}  // namespace
+
 std::string compare_runs(const std::vector<std::string>& run_dirs, const std::string& out_dir) {
   if (run_dirs.empty()) throw std::runtime_error("nothing to compare");
   std::vector<Run> runs;
@@ -370,7 +382,7 @@ std::string compare_runs(const std::vector<std::string>& run_dirs, const std::st
   std::vector<std::string> names;
   for (const auto& r : runs) {
     settings.push_back(r.settings);
-    names.push_back(fs::path(r.dir.path).filename().string());
+    names.push_back(dir_name(r.dir.path));
   }
   const auto labels = difference_labels(settings, names);
   for (size_t i = 0; i < runs.size(); ++i) runs[i].label = labels[i];

@@ -133,6 +133,18 @@ TEST(Compare, WritesOverlayFiguresAndATableOfFinalNumbers) {
   EXPECT_EQ(loops.rows[1], (std::vector<std::string>{"loops=5", "20", "0.05"}));
 }
 
+TEST(Compare, OneRunIsLabelledByItsDirectoryAlsoWithATrailingSlash) {
+  const auto root = test::temp_dir("compare_one");
+  const auto a = fake_run(root, "relu-16k", 5, 0.2, false);
+  const auto md = test::read_file(compare_runs({a + "/"}, root + "/out"));
+  EXPECT_TRUE(contains(md, "| relu-16k | 5 | 3 |")) << md;
+  const auto examples = read_csv(root + "/out/error_vs_examples.csv");
+  ASSERT_FALSE(examples.rows.empty());
+  for (const auto& row : examples.rows) EXPECT_FALSE(row[0].empty()) << "a legend label is empty";
+  EXPECT_TRUE(std::any_of(examples.rows.begin(), examples.rows.end(),
+                          [](const auto& row) { return row[0] == "relu-16k"; }));
+}
+
 TEST(Compare, TakesTheTrainedBFromWhatTheRunRecorded) {
   const auto root = test::temp_dir("compare_b");
   const auto a = fake_run(root, "a", 5, 0.2, false);
