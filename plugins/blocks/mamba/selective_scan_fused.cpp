@@ -40,7 +40,8 @@ struct ScanDims {
 };
 
 /// Inputs of the kernels. x, delta, B, C: the contiguous tensors. At, At2, D: [N][padded] and
-/// [padded] (whole vectors of the kernel's lanes, zero past Di, 64-byte aligned); At2 = At * log2(e), so that decays are 2^(delta At2).
+/// [padded] (whole vectors of the kernel's lanes, zero past Di, 64-byte aligned);
+/// At2 = At * log2(e), so that decays are 2^(delta At2).
 template <typename T>
 struct ScanInputs {
   const T* x;      // [Bt][S][Di]
