@@ -27,7 +27,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -102,20 +101,12 @@ torch::Tensor leaf(const Settings& s, const torch::Tensor& t) { return t.to(s.de
 /// for each in turn, then restored), against the sequential scan's `seq` ms.
 void bench_cpu_kernels(const Settings& s, const std::vector<torch::Tensor>& in, double seq) {
   std::printf("  fused ran: the CPU kernel for %s\n", blocks::selective_scan_cpu_isa().c_str());
-  const char* before = std::getenv("LOOPLAB_CPU_ISA");
-  const std::string saved = before ? before : "";
-  const auto detected = static_cast<int>(sdk::detected_cpu_isa());
-  for (const char* isa : {"avx512", "avx2", "baseline"}) {
-    setenv("LOOPLAB_CPU_ISA", isa, 1);
-    if (static_cast<int>(sdk::requested_cpu_isa()) > detected) continue;
+  for (const sdk::CpuIsa isa : sdk::runnable_cpu_isas()) {
+    const sdk::ScopedCpuIsa scope(isa);
     const double ms = time_grad(s, in, [&] { return blocks::selective_scan_fused(in[0], in[1], in[2], in[3], in[4], in[5]); });
-    std::printf("  fused, %-8s kernel %9.2f ms   sequential / fused    = %.2f\n",
-                blocks::selective_scan_cpu_isa().c_str(), ms, seq / ms);
+    std::printf("  fused, %-8s kernel %9.2f ms   sequential / fused    = %.2f\n", sdk::cpu_isa_name(isa), ms,
+                seq / ms);
   }
-  if (before)
-    setenv("LOOPLAB_CPU_ISA", saved.c_str(), 1);
-  else
-    unsetenv("LOOPLAB_CPU_ISA");
 }
 
 void bench_selective_scan(const Settings& s) {

@@ -8,8 +8,9 @@
 #include "lasso.h"
 #include "nn_gd.h"
 
-#include "cpu_isa_scope.h"
 #include "test_support.h"
+
+#include <looplab/sdk/cpu_isa.h>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
@@ -340,15 +341,15 @@ TEST(NnGdBaseline, CpuKernelAgreesWithTheBatchedPath) {
   const OneThread one_thread;
   torch::manual_seed(53);
   const auto [xs, ys] = linear_prompts(70, 6, 3);
-  for (const std::string& isa : test::runnable_cpu_isas()) {
-    const test::CpuIsaScope scope(isa);
+  for (const sdk::CpuIsa isa : sdk::runnable_cpu_isas()) {
+    const sdk::ScopedCpuIsa scope(isa);
     for (const int64_t hidden : {5, 16, 37}) {
       const auto opts = NnGdOptions().hidden(hidden).steps(40).batch(4);
       at::Generator g1 = at::make_generator<at::CPUGeneratorImpl>(11), g2 = at::make_generator<at::CPUGeneratorImpl>(11);
       const torch::Tensor kernel = nn_gd_predictions(xs, ys, opts, g1);
       const torch::Tensor batched = nn_gd_predictions(xs, ys, NnGdOptions(opts).cpu_kernel(false), g2);
       const double scale = batched.abs().max().item<double>();
-      EXPECT_LE((kernel - batched).abs().max().item<double>(), 1e-4 * scale) << isa << ", hidden " << hidden;
+      EXPECT_LE((kernel - batched).abs().max().item<double>(), 1e-4 * scale) << sdk::cpu_isa_key(isa) << ", hidden " << hidden;
       EXPECT_FALSE(torch::equal(kernel, torch::zeros_like(kernel)));
     }
   }

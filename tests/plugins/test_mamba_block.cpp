@@ -8,9 +8,10 @@
 
 #include <looplab/sdk/plugin.h>
 
-#include "cpu_isa_scope.h"
 #include "selective_scan.h"
 #include "test_support.h"
+
+#include <looplab/sdk/cpu_isa.h>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -242,9 +243,9 @@ TEST(MambaBlock, FusedScanMatchesSequentialInDouble) {
 // Each instruction set's copy of the kernels has its own vector width (16, 8, 4 floats): d_inner
 // 44 ends in a part-vector in each, and every copy this CPU runs must agree with the reference.
 TEST(MambaBlock, FusedScanMatchesSequentialWithEveryInstructionSet) {
-  for (const std::string& isa : test::runnable_cpu_isas()) {
-    SCOPED_TRACE(isa);
-    const test::CpuIsaScope scope(isa);
+  for (const sdk::CpuIsa isa : sdk::runnable_cpu_isas()) {
+    SCOPED_TRACE(sdk::cpu_isa_key(isa));
+    const sdk::ScopedCpuIsa scope(isa);
     EXPECT_EQ(blocks::selective_scan_cpu_isa(), sdk::cpu_isa_name(sdk::cpu_isa()));
     EXPECT_EQ(static_cast<int>(sdk::cpu_isa()), static_cast<int>(sdk::requested_cpu_isa()));
     expect_twins_agree("mamba", 22, {{"scan", std::string("fused")}}, {{"scan", std::string("sequential")}},
@@ -344,9 +345,9 @@ TEST(MambaBlock, HugeStepsGiveNoNaN) {
     SCOPED_TRACE(scan);
     expect_finite_with_huge_steps("mamba", {{"scan", scan}}, {{"scan", std::string("sequential")}}, "dt_proj.bias");
   }
-  for (const std::string& isa : test::runnable_cpu_isas()) {  // each copy's exp2 underflows alike
-    SCOPED_TRACE(isa);
-    const test::CpuIsaScope scope(isa);
+  for (const sdk::CpuIsa isa : sdk::runnable_cpu_isas()) {  // each copy's exp2 underflows alike
+    SCOPED_TRACE(sdk::cpu_isa_key(isa));
+    const sdk::ScopedCpuIsa scope(isa);
     expect_finite_with_huge_steps("mamba", {{"scan", std::string("fused")}}, {{"scan", std::string("sequential")}},
                                   "dt_proj.bias");
   }

@@ -1,11 +1,12 @@
 // sdk::cpu_isa(): the detected instruction set, narrowed (never widened) by LOOPLAB_CPU_ISA.
-#include "cpu_isa_scope.h"
 
 #include <looplab/sdk/cpu_isa.h>
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <string>
 
 namespace looplab {
@@ -16,7 +17,7 @@ using sdk::CpuIsa;
 int rank(CpuIsa isa) { return static_cast<int>(isa); }
 
 TEST(CpuIsa, UnsetRunsWhatTheCpuHas) {
-  const test::CpuIsaScope unset("");
+  const sdk::ScopedCpuIsa unset(std::nullopt);
   EXPECT_EQ(sdk::cpu_isa(), sdk::detected_cpu_isa());
 }
 
@@ -43,19 +44,37 @@ TEST(CpuIsa, NarrowsToTheRequestedSetAndNeverWidens) {
   const CpuIsa detected = sdk::detected_cpu_isa();
   for (const auto& [name, isa] : {std::pair{"avx512", CpuIsa::avx512}, std::pair{"avx2", CpuIsa::avx2},
                                   std::pair{"baseline", CpuIsa::baseline}}) {
-    const test::CpuIsaScope scope(name);
+    EXPECT_STREQ(sdk::cpu_isa_key(isa), name);
+    const sdk::ScopedCpuIsa scope(isa);
+    EXPECT_STREQ(std::getenv("LOOPLAB_CPU_ISA"), name);
     bool known = false;
     EXPECT_EQ(sdk::requested_cpu_isa(&known), isa) << name;
     EXPECT_TRUE(known) << name;
     EXPECT_EQ(rank(sdk::cpu_isa()), std::min(rank(isa), rank(detected))) << name;
   }
-  const test::CpuIsaScope baseline("baseline");
+  const sdk::ScopedCpuIsa baseline(CpuIsa::baseline);
   EXPECT_EQ(sdk::for_cpu_isa(1, 2, 3), 3);
   EXPECT_STREQ(sdk::cpu_isa_name(sdk::cpu_isa()), "baseline");
 }
 
+TEST(CpuIsa, RunnableSetsAreTheDetectedOneAndEveryNarrowerOne) {
+  const auto runnable = sdk::runnable_cpu_isas();
+  ASSERT_FALSE(runnable.empty());
+  EXPECT_EQ(runnable.front(), sdk::detected_cpu_isa());
+  EXPECT_EQ(runnable.back(), CpuIsa::baseline);
+  EXPECT_EQ(runnable.size(), static_cast<size_t>(rank(sdk::detected_cpu_isa()) + 1));
+}
+
+TEST(CpuIsa, TheScopeRestoresWhatWasSet) {
+  const sdk::ScopedCpuIsa outer(std::nullopt);
+  setenv("LOOPLAB_CPU_ISA", "avx2", 1);
+  { const sdk::ScopedCpuIsa inner(CpuIsa::baseline); }
+  EXPECT_STREQ(std::getenv("LOOPLAB_CPU_ISA"), "avx2");
+}
+
 TEST(CpuIsa, AnUnknownValueIsReportedAndNarrowsNothing) {
-  const test::CpuIsaScope scope("avx1024");
+  const sdk::ScopedCpuIsa restore(std::nullopt);
+  setenv("LOOPLAB_CPU_ISA", "avx1024", 1);
   bool known = true;
   sdk::requested_cpu_isa(&known);
   EXPECT_FALSE(known);

@@ -14,6 +14,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 /// Defined where the AVX-512 and AVX2 copies are compiled (GCC on x86-64); elsewhere only the
@@ -33,7 +36,7 @@ namespace looplab::sdk {
 /// The instruction sets kernels are compiled for, narrowest first.
 enum class CpuIsa { baseline = 0, avx2 = 1, avx512 = 2 };
 
-/// "AVX-512", "AVX2" or "baseline x86-64" (the plain copy: SSE2 on x86-64).
+/// "AVX-512", "AVX2" or "baseline" (the plain copy: SSE2 on x86-64).
 inline const char* cpu_isa_name(CpuIsa isa) {
   switch (isa) {
     case CpuIsa::avx512: return "AVX-512";
@@ -56,14 +59,23 @@ inline CpuIsa detected_cpu_isa() {
 #endif
 }
 
-/// The set LOOPLAB_CPU_ISA asks for ("avx512", "avx2", "baseline"); `known` is false for any
-/// other value; unset asks for the widest.
+/// The set's value for LOOPLAB_CPU_ISA: "avx512", "avx2" or "baseline".
+inline const char* cpu_isa_key(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::avx512: return "avx512";
+    case CpuIsa::avx2: return "avx2";
+    default: return "baseline";
+  }
+}
+
+/// The set LOOPLAB_CPU_ISA asks for (a cpu_isa_key); `known` is false for any other value;
+/// unset asks for the widest.
 inline CpuIsa requested_cpu_isa(bool* known = nullptr) {
   const char* v = std::getenv("LOOPLAB_CPU_ISA");
   if (known) *known = true;
-  if (!v || !*v || std::strcmp(v, "avx512") == 0) return CpuIsa::avx512;
-  if (std::strcmp(v, "avx2") == 0) return CpuIsa::avx2;
-  if (std::strcmp(v, "baseline") == 0) return CpuIsa::baseline;
+  if (!v || !*v) return CpuIsa::avx512;
+  for (const CpuIsa isa : {CpuIsa::avx512, CpuIsa::avx2, CpuIsa::baseline})
+    if (std::strcmp(v, cpu_isa_key(isa)) == 0) return isa;
   if (known) *known = false;
   return CpuIsa::avx512;
 }
@@ -85,5 +97,37 @@ F for_cpu_isa(F avx512, F avx2, F baseline) {
     default: return baseline;
   }
 }
+
+/// Every set this CPU runs, widest first: the copies a test or bench can compare here.
+inline std::vector<CpuIsa> runnable_cpu_isas() {
+  std::vector<CpuIsa> out;
+  for (const CpuIsa isa : {CpuIsa::avx512, CpuIsa::avx2, CpuIsa::baseline})
+    if (static_cast<int>(isa) <= static_cast<int>(detected_cpu_isa())) out.push_back(isa);
+  return out;
+}
+
+/// LOOPLAB_CPU_ISA set to `isa`'s key (or unset, for nullopt) while the scope lives, then
+/// restored: runs one copy of the kernels in a test or bench.
+class ScopedCpuIsa {
+ public:
+  explicit ScopedCpuIsa(std::optional<CpuIsa> isa) {
+    if (const char* v = std::getenv("LOOPLAB_CPU_ISA")) saved_ = v;
+    if (isa)
+      setenv("LOOPLAB_CPU_ISA", cpu_isa_key(*isa), 1);
+    else
+      unsetenv("LOOPLAB_CPU_ISA");
+  }
+  ~ScopedCpuIsa() {
+    if (saved_)
+      setenv("LOOPLAB_CPU_ISA", saved_->c_str(), 1);
+    else
+      unsetenv("LOOPLAB_CPU_ISA");
+  }
+  ScopedCpuIsa(const ScopedCpuIsa&) = delete;
+  ScopedCpuIsa& operator=(const ScopedCpuIsa&) = delete;
+
+ private:
+  std::optional<std::string> saved_;
+};
 
 }  // namespace looplab::sdk
